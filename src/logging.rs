@@ -1,0 +1,40 @@
+//! Logs on stderr (text or one JSON object per line); a progress bar only when stderr
+//! is a terminal and logs are text.
+
+use crate::cli::LogFormat;
+use std::io::IsTerminal;
+use tracing_indicatif::IndicatifLayer;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+pub fn init(format: LogFormat, verbosity: i8) {
+    let level = match verbosity {
+        i8::MIN..=-2 => "error",
+        -1 => "warn",
+        0 => "info",
+        1 => "debug",
+        _ => "trace",
+    };
+    // our crate at the chosen level; dependencies stay quiet unless -vv
+    let directive = if verbosity >= 2 { level.to_string() } else { format!("warn,ecbn_sync={level}") };
+    let filter = EnvFilter::try_from_env("ECBN_SYNC_LOG").unwrap_or_else(|_| EnvFilter::new(directive));
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = match format {
+        LogFormat::Json => registry
+            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_current_span(false).with_span_list(false))
+            .try_init(),
+        LogFormat::Text if std::io::stderr().is_terminal() => {
+            let bar = IndicatifLayer::new();
+            registry
+                .with(tracing_subscriber::fmt::layer().with_writer(bar.get_stderr_writer()).with_target(false))
+                .with(bar)
+                .try_init()
+        }
+        LogFormat::Text => registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_target(false).with_ansi(false))
+            .try_init(),
+    };
+    // a second init (tests calling `run` twice) keeps the first subscriber
+    let _ = result;
+}

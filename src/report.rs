@@ -1,0 +1,263 @@
+//! Reports: the per-row CSV (streamed, flushed per row), the JSON summary (atomic), the
+//! rollback file (appended and flushed before each PUT), names that never overwrite.
+
+use crate::phone;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub const COLUMNS: [&str; 14] = [
+    "line", "person", "person_id", "action", "current_selected", "current_location_member_id",
+    "desired_selected", "desired_location_member_id", "dependent_member_count", "http_status",
+    "attempts", "message", "current_effective_number", "current_effective_quality",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    InSync,
+    WouldUpdate,
+    Updated,
+    SkippedHasDependents,
+    Invalid,
+    Failed,
+    NotAttempted,
+    Valid,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::InSync => "in_sync",
+            Action::WouldUpdate => "would_update",
+            Action::Updated => "updated",
+            Action::SkippedHasDependents => "skipped_has_dependents",
+            Action::Invalid => "invalid",
+            Action::Failed => "failed",
+            Action::NotAttempted => "not_attempted",
+            Action::Valid => "valid",
+        }
+    }
+    pub const RUN: [Action; 7] = [
+        Action::InSync, Action::WouldUpdate, Action::Updated, Action::SkippedHasDependents,
+        Action::Invalid, Action::Failed, Action::NotAttempted,
+    ];
+}
+
+/// One line of the per-row report.
+#[derive(Debug, Clone, Default)]
+pub struct RowReport {
+    pub line: usize,
+    pub person: String,
+    pub person_id: String,
+    pub action: Option<Action>,
+    pub current_selected: String,
+    pub current_location_member_id: String,
+    pub desired_selected: String,
+    pub desired_location_member_id: String,
+    pub dependent_member_count: Option<u64>,
+    pub http_status: Option<u16>,
+    pub attempts: u32,
+    pub message: String,
+    pub current_effective_number: String,
+    pub current_effective_quality: String,
+}
+
+/// Keep spreadsheets from running a cell as a formula.
+pub fn escape_cell(s: &str) -> String {
+    let risky = match s.chars().next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => !phone::looks_like_phone(s),
+        _ => false,
+    };
+    if risky { format!("'{s}") } else { s.to_string() }
+}
+
+/// `YYYYMMDDTHHMMSSZ` and RFC 3339 for a UTC instant.
+pub fn timestamps(t: SystemTime) -> (String, String) {
+    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // civil-from-days (Howard Hinnant), proleptic Gregorian
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
+    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    (
+        format!("{y:04}{m:02}{d:02}T{hh:02}{mm:02}{ss:02}Z"),
+        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"),
+    )
+}
+
+/// The files of one run: `ecbn-<mode>-<TS>[-N].csv|json`, `ecbn-rollback-<TS>[-N].csv`.
+pub struct ReportSet {
+    pub csv_path: PathBuf,
+    pub json_path: PathBuf,
+    pub rollback_path: PathBuf,
+    csv: csv::Writer<File>,
+    rollback: Option<csv::Writer<File>>,
+}
+
+impl ReportSet {
+    /// Create the row report; picks a suffix when any name of this run exists already.
+    pub fn create(dir: &Path, mode: &str, ts: &str) -> io::Result<ReportSet> {
+        std::fs::create_dir_all(dir)?;
+        for n in 1.. {
+            let suffix = if n == 1 { String::new() } else { format!("-{n}") };
+            let csv_path = dir.join(format!("ecbn-{mode}-{ts}{suffix}.csv"));
+            let json_path = dir.join(format!("ecbn-{mode}-{ts}{suffix}.json"));
+            let rollback_path = dir.join(format!("ecbn-rollback-{ts}{suffix}.csv"));
+            if json_path.exists() || rollback_path.exists() {
+                continue;
+            }
+            let file = match OpenOptions::new().write(true).create_new(true).open(&csv_path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            };
+            let mut csv = csv::Writer::from_writer(file);
+            csv.write_record(COLUMNS)?;
+            csv.flush()?;
+            return Ok(ReportSet { csv_path, json_path, rollback_path, csv, rollback: None });
+        }
+        unreachable!("an unbounded suffix search always ends")
+    }
+
+    /// Append one finished row and flush it, so a killed run leaves valid CSV.
+    pub fn row(&mut self, r: &RowReport) -> io::Result<()> {
+        let opt = |v: Option<String>| v.unwrap_or_default();
+        let rec = [
+            r.line.to_string(),
+            escape_cell(&r.person),
+            escape_cell(&r.person_id),
+            r.action.map(Action::as_str).unwrap_or("").to_string(),
+            escape_cell(&r.current_selected),
+            escape_cell(&r.current_location_member_id),
+            escape_cell(&r.desired_selected),
+            escape_cell(&r.desired_location_member_id),
+            opt(r.dependent_member_count.map(|n| n.to_string())),
+            opt(r.http_status.map(|n| n.to_string())),
+            r.attempts.to_string(),
+            escape_cell(&r.message),
+            escape_cell(&r.current_effective_number),
+            escape_cell(&r.current_effective_quality),
+        ];
+        self.csv.write_record(&rec)?;
+        self.csv.flush()
+    }
+
+    /// Record a person's previous value before its PUT is sent (created on first use).
+    pub fn rollback(&mut self, person_id: &str, selected: &str, member: &str) -> io::Result<()> {
+        if self.rollback.is_none() {
+            let f = OpenOptions::new().write(true).create_new(true).open(&self.rollback_path)?;
+            let mut w = csv::Writer::from_writer(f);
+            w.write_record(["person", "selected", "location_member"])?;
+            self.rollback = Some(w);
+        }
+        if let Some(w) = self.rollback.as_mut() {
+            w.write_record([person_id, selected, member])?;
+            w.flush()?;
+            w.get_ref().sync_data()?;
+        }
+        Ok(())
+    }
+
+    pub fn has_rollback(&self) -> bool {
+        self.rollback.is_some()
+    }
+
+    pub fn files(&self) -> Vec<String> {
+        let mut v = vec![self.csv_path.display().to_string(), self.json_path.display().to_string()];
+        if self.has_rollback() {
+            v.push(self.rollback_path.display().to_string());
+        }
+        v
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Summary {
+    pub mode: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub duration_ms: u64,
+    pub desired_file: String,
+    pub report_files: Vec<String>,
+    pub rows: usize,
+    pub counts: BTreeMap<&'static str, u64>,
+    pub requests: BTreeMap<String, u64>,
+    pub http_status: BTreeMap<String, u64>,
+    pub retries: u64,
+    pub rerun_needed: bool,
+    pub rollback_unrestorable: Vec<String>,
+    pub exit_code: i32,
+}
+
+pub fn write_summary(path: &Path, s: &Summary) -> io::Result<()> {
+    crate::sim::write_json_atomic(path, s)
+}
+
+/// Stdout lines, as a terraform-like plan: `~` change, `!` skip, `x` failure.
+pub struct Printer {
+    quiet: bool,
+}
+
+impl Printer {
+    pub fn new(quiet: bool) -> Printer {
+        Printer { quiet }
+    }
+    pub fn line(&self, s: &str) {
+        if !self.quiet {
+            let mut out = io::stdout().lock();
+            let _ = writeln!(out, "{s}");
+        }
+    }
+    /// The summary line is printed even when quiet: scripts read it.
+    pub fn summary(&self, s: &str) {
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "{s}");
+        let _ = out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape_cell("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(escape_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(escape_cell("+14085550101"), "+14085550101");
+        assert_eq!(escape_cell("-1+2"), "'-1+2");
+        assert_eq!(escape_cell("\tx"), "'\tx");
+        assert_eq!(escape_cell("alice@example.com"), "alice@example.com");
+    }
+
+    #[test]
+    fn timestamp_format() {
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_795_946_400); // 2026-11-29T10:00:00Z
+        let (ts, iso) = timestamps(t);
+        assert_eq!(ts, "20261129T100000Z");
+        assert_eq!(iso, "2026-11-29T10:00:00Z");
+        assert_eq!(timestamps(UNIX_EPOCH).0, "19700101T000000Z");
+    }
+
+    #[test]
+    fn names_never_overwrite() {
+        let d = tempfile::tempdir().unwrap();
+        let a = ReportSet::create(d.path(), "plan", "T").unwrap();
+        let b = ReportSet::create(d.path(), "plan", "T").unwrap();
+        assert!(b.csv_path.to_string_lossy().ends_with("ecbn-plan-T-2.csv"));
+        assert!(b.rollback_path.to_string_lossy().ends_with("ecbn-rollback-T-2.csv"));
+        drop(a);
+    }
+}

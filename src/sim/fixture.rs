@@ -1,0 +1,107 @@
+//! The simulator's fixture format (also `samples/org.json` and `/_sim/state`).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Fixture {
+    pub org_id: String,
+    #[serde(default)]
+    pub tokens: Vec<TokenSpec>,
+    #[serde(default)]
+    pub locations: Vec<Location>,
+    #[serde(default)]
+    pub members: Vec<Member>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenSpec {
+    pub token: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub main_number: Option<String>,
+    #[serde(default)]
+    pub ecbn: LocationEcbn,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationEcbn {
+    pub selected: String,
+    #[serde(default)]
+    pub location_member_id: Option<String>,
+}
+
+impl Default for LocationEcbn {
+    fn default() -> Self {
+        LocationEcbn {
+            selected: "LOCATION_NUMBER".into(),
+            location_member_id: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub location_id: Option<String>,
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub number_state: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecbn: Option<MemberEcbn>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberEcbn {
+    pub selected: String,
+    #[serde(default)]
+    pub location_member_id: Option<String>,
+}
+
+impl Member {
+    pub fn active_number(&self) -> Option<&str> {
+        let inactive = self
+            .number_state
+            .as_deref()
+            .is_some_and(|s| s.eq_ignore_ascii_case("INACTIVE"));
+        self.phone_number.as_deref().filter(|_| !inactive)
+    }
+
+    pub fn display(&self) -> String {
+        self.display_name.clone().unwrap_or_else(|| {
+            format!(
+                "{} {}",
+                self.first_name.as_deref().unwrap_or(""),
+                self.last_name.as_deref().unwrap_or("")
+            )
+            .trim()
+            .to_string()
+        })
+    }
+}

@@ -1,0 +1,141 @@
+//! The Webex Calling simulator: a product feature for rehearsing migrations, and the
+//! server every end-to-end test runs against.
+
+pub mod faults;
+pub mod fixture;
+pub mod generate;
+pub mod org;
+pub mod server;
+
+use faults::Faults;
+use fixture::Fixture;
+use server::SimState;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("{path}: {message}")]
+    Fixture { path: String, message: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The sample org built into the binary (the same as `samples/org.json`).
+pub const SAMPLE_ORG: &str = include_str!("../../samples/org.json");
+
+pub fn load_fixture(path: &Path) -> Result<Fixture, SimError> {
+    let text = std::fs::read_to_string(path).map_err(|e| SimError::Fixture {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    parse_fixture(&text, &path.display().to_string())
+}
+
+pub fn parse_fixture(text: &str, shown: &str) -> Result<Fixture, SimError> {
+    let f: Fixture = serde_json::from_str(text).map_err(|e| SimError::Fixture {
+        path: shown.to_string(),
+        message: format!("not a fixture: {e}"),
+    })?;
+    org::Org::new(f.clone()).map_err(|message| SimError::Fixture {
+        path: shown.to_string(),
+        message,
+    })?;
+    Ok(f)
+}
+
+/// Write JSON atomically (temp file + rename), so a crash never leaves half a file.
+pub fn write_json_atomic(path: &Path, value: &impl serde::Serialize) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// A running simulator.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: Arc<SimState>,
+    task: tokio::task::JoinHandle<()>,
+    shutdown: CancellationToken,
+}
+
+impl Running {
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    /// Stop serving and save the state file if there is one.
+    pub async fn stop(self) -> Result<(), SimError> {
+        self.shutdown.cancel();
+        let _ = self.task.await;
+        save_state(&self.state)?;
+        Ok(())
+    }
+}
+
+pub fn save_state(st: &SimState) -> std::io::Result<()> {
+    if let Some(p) = &st.state_file
+        && st.dirty.swap(false, Ordering::AcqRel)
+    {
+        write_json_atomic(p, &st.snapshot())?;
+    }
+    Ok(())
+}
+
+pub struct SimOptions {
+    pub fixture: Fixture,
+    pub bind: String,
+    pub faults: Faults,
+    pub seed: u64,
+    pub state_file: Option<PathBuf>,
+}
+
+/// Start serving; the current state comes from `state_file` when it exists.
+pub async fn start(opts: SimOptions) -> Result<Running, SimError> {
+    let current = match &opts.state_file {
+        Some(p) if p.exists() => load_fixture(p)?,
+        _ => opts.fixture.clone(),
+    };
+    let state = Arc::new(
+        SimState::new(opts.fixture, current, opts.faults, opts.seed, opts.state_file)
+            .map_err(|message| SimError::Fixture { path: "fixture".into(), message })?,
+    );
+    let listener = tokio::net::TcpListener::bind(&opts.bind)
+        .await
+        .map_err(|source| SimError::Bind { addr: opts.bind.clone(), source })?;
+    let addr = listener.local_addr()?;
+    let shutdown = CancellationToken::new();
+    let app = server::router(state.clone());
+    let stop = shutdown.clone();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+    });
+    if state.state_file.is_some() {
+        // persist writes in the background: a killed simulator loses at most ~200 ms
+        let (st, stop) = (state.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
+                    _ = stop.cancelled() => break,
+                }
+                if let Err(e) = save_state(&st) {
+                    tracing::warn!("cannot save simulator state: {e}");
+                }
+            }
+        });
+    }
+    Ok(Running { addr, state, task, shutdown })
+}

@@ -1,0 +1,280 @@
+//! Wire types of the Webex Calling API, shared by the client and the simulator so the
+//! two cannot drift apart. Unknown fields are ignored on input (the real API adds fields
+//! over time); `selected` stays a string so an unknown value is reported, not a crash.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// An ECBN choice this tool knows. Unknown values from the API are kept as strings
+/// elsewhere and turned into a row failure, never written back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Selected {
+    DirectLine,
+    LocationEcbn,
+    LocationMemberNumber,
+    None,
+}
+
+impl Selected {
+    /// Case-insensitive parse; `None` for anything unknown.
+    pub fn parse(s: &str) -> Option<Selected> {
+        match s.trim().to_ascii_uppercase().as_str() {
+            "DIRECT_LINE" => Some(Selected::DirectLine),
+            "LOCATION_ECBN" => Some(Selected::LocationEcbn),
+            "LOCATION_MEMBER_NUMBER" => Some(Selected::LocationMemberNumber),
+            "NONE" => Some(Selected::None),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Selected::DirectLine => "DIRECT_LINE",
+            Selected::LocationEcbn => "LOCATION_ECBN",
+            Selected::LocationMemberNumber => "LOCATION_MEMBER_NUMBER",
+            Selected::None => "NONE",
+        }
+    }
+
+    /// Values the PUT accepts (NONE is refused by the API with 25100).
+    pub fn settable(self) -> bool {
+        self != Selected::None
+    }
+}
+
+impl fmt::Display for Selected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One option block of the ECBN GET (`directLineInfo`, `locationECBNInfo`, ...).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcbnInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_level: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub effective_value: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<String>,
+}
+
+/// `GET .../people/{personId}/emergencyCallbackNumber`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcbnGet {
+    #[serde(default)]
+    pub selected: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub direct_line_info: Option<EcbnInfo>,
+    #[serde(
+        rename = "locationECBNInfo",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub location_ecbn_info: Option<EcbnInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_member_info: Option<EcbnInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_info: Option<EcbnInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elin_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elin_for_webex_app_enabled: Option<bool>,
+}
+
+impl EcbnGet {
+    /// The block that describes the current selection: what a callback reaches today.
+    pub fn effective_block(&self) -> Option<&EcbnInfo> {
+        match self.selected.as_deref().and_then(Selected::parse)? {
+            Selected::DirectLine => self.direct_line_info.as_ref(),
+            Selected::LocationEcbn => self.location_ecbn_info.as_ref(),
+            Selected::LocationMemberNumber => self.location_member_info.as_ref(),
+            Selected::None => self.default_info.as_ref(),
+        }
+    }
+}
+
+/// `PUT .../emergencyCallbackNumber` body. The client only ever sends `selected` and,
+/// for LOCATION_MEMBER_NUMBER, `locationMemberId`; the ELIN flags exist for the simulator
+/// (other clients send them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EcbnPut {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selected: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_member_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elin_enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elin_for_webex_app_enabled: Option<bool>,
+}
+
+/// `GET .../emergencyCallbackNumber/dependencies`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Dependencies {
+    pub is_location_ecbn_default: bool,
+    pub is_self_ecbn_default: bool,
+    pub dependent_member_count: u64,
+}
+
+/// Webex error body.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorBody {
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub errors: Vec<ErrorItem>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorItem {
+    #[serde(default)]
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<i64>,
+}
+
+/// `GET /people` page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PeopleList {
+    #[serde(default)]
+    pub items: Vec<Person>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Person {
+    pub id: String,
+    #[serde(default)]
+    pub emails: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phone_numbers: Vec<PersonPhone>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PersonPhone {
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub value: String,
+    #[serde(default)]
+    pub primary: bool,
+}
+
+/// `GET .../emergencyCallbackNumber/availableNumbers`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableNumbers {
+    #[serde(default)]
+    pub phone_numbers: Vec<AvailableNumber>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableNumber {
+    #[serde(default)]
+    pub phone_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub is_main_number: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telephony_type: Option<String>,
+    #[serde(default)]
+    pub toll_free_number: bool,
+    #[serde(default)]
+    pub is_service_number: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<NumberOwner>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberOwner {
+    pub id: String,
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+}
+
+/// Route templates, as the simulator books them in `/_sim/stats` and the client books
+/// them in the summary (prefixed by the base URL's path, e.g. `/v1`).
+pub mod routes {
+    pub const ECBN: &str = "/telephony/config/people/{personId}/emergencyCallbackNumber";
+    pub const DEPENDENCIES: &str =
+        "/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies";
+    pub const AVAILABLE_NUMBERS: &str =
+        "/telephony/config/people/{personId}/emergencyCallbackNumber/availableNumbers";
+    pub const PEOPLE: &str = "/people";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecbn_get_tolerates_unknown_fields_and_values() {
+        let j = r#"{"selected":"SOMETHING_NEW","futureField":{"a":1},
+            "locationECBNInfo":{"phoneNumber":"+1","quality":"RECOMMENDED","x":2}}"#;
+        let g: EcbnGet = serde_json::from_str(j).unwrap();
+        assert_eq!(g.selected.as_deref(), Some("SOMETHING_NEW"));
+        assert!(g.location_ecbn_info.is_some());
+        assert!(g.effective_block().is_none());
+    }
+
+    #[test]
+    fn selected_parse_case_insensitive() {
+        assert_eq!(Selected::parse(" direct_line "), Some(Selected::DirectLine));
+        assert_eq!(Selected::parse("Location_Member_Number"), Some(Selected::LocationMemberNumber));
+        assert_eq!(Selected::parse("bogus"), None);
+        assert!(!Selected::None.settable());
+    }
+
+    #[test]
+    fn put_body_sends_only_what_is_set() {
+        let b = EcbnPut {
+            selected: Some("DIRECT_LINE".into()),
+            ..Default::default()
+        };
+        assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"selected":"DIRECT_LINE"}"#);
+    }
+}
