@@ -98,8 +98,12 @@ fn pick(map: &EmailMap, email: &str, what: &str) -> Result<String, String> {
 pub async fn resolve(client: &Client, rows: &mut [Row], concurrency: usize) {
     let emails = emails_needed(rows);
     let map = lookup_emails(client, &emails, concurrency).await;
+    let stopped = client.transport().stopped();
     for r in rows.iter_mut() {
         let RowStatus::Valid(d) = &mut r.status else { continue };
+        if stopped {
+            continue;
+        }
         let mut err = None;
         if let PersonRef::Email(e) = &d.person
             && d.person_id.is_none()
@@ -121,6 +125,11 @@ pub async fn resolve(client: &Client, rows: &mut [Row], concurrency: usize) {
         if let Some(m) = err {
             r.status = RowStatus::Invalid(m);
         }
+    }
+    if client.transport().stopped() {
+        // a stopped run (signal, 401, outage): unresolved rows are not the file's fault;
+        // they stay valid and are reported `not_attempted`
+        return;
     }
     resolve_phones(client, rows, concurrency).await;
 }

@@ -1,0 +1,336 @@
+//! The core job: plan, apply, request economy, skip rule, exit codes.
+
+use crate::support::*;
+
+fn by_line(rows: &[std::collections::HashMap<String, String>], line: usize) -> &std::collections::HashMap<String, String> {
+    rows.iter().find(|r| r["line"] == line.to_string()).unwrap_or_else(|| panic!("line {line}"))
+}
+
+#[test]
+fn plan_report_matches_row_by_row_and_writes_nothing() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let r = against(&sim, d.path(), &["plan", sample("desired.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Plan: 6 to update, 4 in sync, 3 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
+    let rows = rows(d.path(), "plan");
+    assert_eq!(rows.len(), 13);
+    let expect = [
+        (2, "skipped_has_dependents", "2 members use this person as ECBN"),
+        (3, "would_update", ""),
+        (4, "in_sync", ""),
+        (5, "in_sync", ""),
+        (6, "would_update", ""),
+        (7, "would_update", ""),
+        (8, "would_update", ""),
+        (9, "skipped_has_dependents", "location-default rule"),
+        (10, "would_update", ""),
+        (11, "skipped_has_dependents", "line 10 of this file"),
+        (12, "in_sync", ""),
+        (13, "would_update", ""),
+        (14, "in_sync", ""),
+    ];
+    for (line, action, msg) in expect {
+        let row = by_line(&rows, line);
+        assert_eq!(row["action"], action, "line {line}: {row:?}");
+        assert!(row["message"].contains(msg), "line {line}: {row:?}");
+    }
+    // resolved IDs and targets are reported
+    let carla = by_line(&rows, 4);
+    assert_eq!(carla["person"], "carla.rossi@example.com");
+    assert_eq!(carla["person_id"], id_of("carla.rossi@example.com"));
+    let gus = by_line(&rows, 7);
+    assert_eq!(gus["current_selected"], "DIRECT_LINE");
+    assert_eq!(gus["desired_selected"], "LOCATION_MEMBER_NUMBER");
+    assert!(!gus["desired_location_member_id"].is_empty());
+    assert_eq!(gus["current_effective_number"], "+14085550207");
+    assert_eq!(gus["current_effective_quality"], "RECOMMENDED");
+    assert_eq!(by_line(&rows, 2)["dependent_member_count"], "2");
+    assert_eq!(by_line(&rows, 11)["dependent_member_count"], "", "in-file rule: no dependencies GET");
+    assert_eq!(by_line(&rows, 4)["attempts"], "1");
+    assert_eq!(by_line(&rows, 4)["http_status"], "200");
+    assert_eq!(sim.count(PUT_ECBN), 0, "plan never writes");
+    let s = summary(d.path(), "plan");
+    assert_eq!(s["counts"]["would_update"], 6);
+    assert_eq!(s["exit_code"], 0);
+    assert_eq!(s["requests"][GET_ECBN], 13);
+    // with --detailed-exitcode: 2 when a row would be updated
+    let r = against(&sim, d.path(), &["plan", "--detailed-exitcode", sample("desired.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+}
+
+#[test]
+fn apply_converges_with_exact_request_economy_and_rerun_writes_nothing() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let desired = sample("desired.csv");
+    let r = against(&sim, d.path(), &["apply", desired.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("Apply: 6 updated, 4 in sync, 3 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
+    assert!(r.stdout.contains("~ kofi.mensah@example.com DIRECT_LINE -> LOCATION_ECBN"), "{}", r.stdout);
+    // N ECBN GETs + D dependency GETs + W PUTs + R resolution requests, nothing else
+    let st = sim.stats();
+    assert_eq!(sim.count(GET_ECBN), 13);
+    assert_eq!(sim.count(GET_DEPS), 8, "6 updates + 2 skipped by live dependencies");
+    assert_eq!(sim.count(PUT_ECBN), 6);
+    assert_eq!(sim.count(GET_PEOPLE), 4, "4 distinct emails, one lookup each");
+    assert_eq!(sim.count(GET_AVAIL), 1, "one phone-number target");
+    assert_eq!(st["total"], 13 + 8 + 6 + 4 + 1);
+    // the summary books the same requests under the same route templates
+    let s = summary(d.path(), "apply");
+    assert_eq!(s["requests"][PUT_ECBN], 6);
+    assert_eq!(s["requests"][GET_DEPS], 8);
+    assert_eq!(s["http_status"]["204"], 6);
+    // the desired state, read back from the simulator
+    assert_eq!(sim.ecbn_of(&id_of("ben.okafor@example.com")).0, "LOCATION_ECBN");
+    assert_eq!(sim.ecbn_of(&id_of("kofi.mensah@example.com")).0, "LOCATION_ECBN");
+    let (sel, member) = sim.ecbn_of(&id_of("mo.haddad@example.com"));
+    assert_eq!((sel.as_str(), member), ("LOCATION_MEMBER_NUMBER", Some(id_of("lena.vogel@example.com"))));
+    let (sel, member) = sim.ecbn_of(&id_of("pia.lund@example.com"));
+    assert_eq!((sel.as_str(), member), ("LOCATION_MEMBER_NUMBER", Some(id_of("quinn.reyes@example.com"))));
+    // people with dependents were never written
+    assert_eq!(sim.ecbn_of(&id_of("ana.silva@example.com")).0, "DIRECT_LINE");
+    assert_eq!(sim.ecbn_of(&id_of("raj.kumar@example.com")).0, "DIRECT_LINE");
+    assert_eq!(sim.ecbn_of(&id_of("lena.vogel@example.com")).0, "DIRECT_LINE");
+    // rollback file: previous values, IDs only
+    let rb = reports(d.path(), "ecbn-rollback-", ".csv");
+    assert_eq!(rb.len(), 1);
+    let text = std::fs::read_to_string(&rb[0]).unwrap();
+    assert!(text.starts_with("person,selected,location_member\n"));
+    assert_eq!(text.lines().count(), 7);
+    assert!(text.contains(&format!("{},DIRECT_LINE,", id_of("ben.okafor@example.com"))));
+
+    let before = sim.count(PUT_ECBN);
+    let r = against(&sim, d.path(), &["apply", desired.to_str().unwrap()]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Apply: 0 updated, 10 in sync, 3 skipped"), "{}", r.stdout);
+    assert_eq!(sim.count(PUT_ECBN), before, "a second apply sends no PUT");
+    assert_eq!(reports(d.path(), "ecbn-rollback-", ".csv").len(), 1, "no PUT, no rollback file");
+}
+
+#[test]
+fn ids_in_other_spellings_compare_by_uuid() {
+    use base64::Engine as _;
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    // Dev points at the security desk: write both IDs padded / with a team cluster
+    let dev = id_of("dev.patel@example.com");
+    let decode = |id: &str| String::from_utf8(base64::engine::general_purpose::STANDARD_NO_PAD.decode(id).unwrap()).unwrap();
+    let padded = base64::engine::general_purpose::STANDARD.encode(decode(&dev));
+    let desk = sim.ecbn_of(&dev).1.unwrap();
+    let team = base64::engine::general_purpose::STANDARD_NO_PAD
+        .encode(decode(&desk).replace("ciscospark://us/", "ciscospark://urn:TEAM:us-east-2_a/"));
+    let f = write(d.path(), "d.csv", &format!("person,selected,location_member\n{padded},LOCATION_MEMBER_NUMBER,{team}\n"));
+    let r = against(&sim, d.path(), &["plan", f.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("0 to update, 1 in sync"), "{}", r.stdout);
+}
+
+#[test]
+fn bad_file_exits_65_with_zero_requests() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let r = against(&sim, d.path(), &["apply", sample("desired-bad.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(r.stderr.contains("desired-bad.csv:3: selected: unknown value `SOMETIMES`"), "{}", r.stderr);
+    assert!(r.stderr.contains("desired-bad.csv:14:"), "blank line counted: {}", r.stderr);
+    assert_eq!(sim.stats()["total"], 0);
+    let s = summary(d.path(), "apply");
+    assert_eq!(s["exit_code"], 65);
+    assert_eq!(s["counts"]["invalid"], 12);
+    // the formula-looking cell is escaped in the report
+    let text = std::fs::read_to_string(reports(d.path(), "ecbn-apply-", ".csv").pop().unwrap()).unwrap();
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    for (name, body) in [("empty.csv", ""), ("header.csv", "person,selected\n"), ("nocol.csv", "person\nx\n")] {
+        let f = write(d.path(), name, body);
+        let r = against(&sim, d.path(), &["plan", f.to_str().unwrap()]);
+        assert_eq!(r.code, 65, "{name}: {}", r.stderr);
+        assert!(r.stderr.contains(name), "{name}: {}", r.stderr);
+    }
+    let mut bin = b"person,selected\n".to_vec();
+    bin.extend((0..2000u32).map(|i| (i * 7919 % 251) as u8));
+    let f = d.path().join("garbage.csv");
+    std::fs::write(&f, bin).unwrap();
+    assert_eq!(against(&sim, d.path(), &["plan", f.to_str().unwrap()]).code, 65);
+    assert_eq!(sim.stats()["total"], 0);
+}
+
+#[test]
+fn skip_invalid_goes_on_and_exits_3() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let f = write(
+        d.path(),
+        "d.csv",
+        &format!(
+            "person,selected\n{},LOCATION_ECBN\nnobody,DIRECT_LINE\nghost@example.com,DIRECT_LINE\n",
+            id_of("ben.okafor@example.com")
+        ),
+    );
+    let r = against(&sim, d.path(), &["apply", f.to_str().unwrap()]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert_eq!(sim.count(PUT_ECBN), 0);
+    let r = against(&sim, d.path(), &["apply", "--skip-invalid", f.to_str().unwrap()]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stdout.contains("Apply: 1 updated, 0 in sync, 0 skipped, 2 invalid, 0 failed."), "{}", r.stdout);
+    let rows = rows(d.path(), "apply");
+    assert!(by_line(&rows, 4)["message"].contains("no person with the email `ghost@example.com`"));
+}
+
+#[test]
+fn token_and_config_errors() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let desired = sample("desired.csv");
+    let mut c = cmd(d.path());
+    c.env_remove("WEBEX_TOKEN").args(["--base-url", &sim.base(), "plan", desired.to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 78);
+    assert!(r.stderr.contains("WEBEX_TOKEN"), "{}", r.stderr);
+    let mut c = cmd(d.path());
+    c.env_remove("WEBEX_TOKEN").env("MY_TOKEN", "admin-token").args(["--token-env", "MY_TOKEN", "--base-url", &sim.base(), "plan", desired.to_str().unwrap()]);
+    assert_eq!(run(&mut c).code, 0);
+    let mut c = cmd(d.path());
+    c.args(["--base-url", "http://192.0.2.1/v1", "plan", desired.to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 78);
+    assert!(r.stderr.contains("plain http"), "{}", r.stderr);
+    let mut c = cmd(d.path());
+    c.args(["--sandbox", "--base-url", &sim.base(), "plan", desired.to_str().unwrap()]);
+    assert_eq!(run(&mut c).code, 64);
+    let mut c = cmd(d.path());
+    c.args(["plan", desired.to_str().unwrap(), "--concurrency", "0"]);
+    assert_eq!(run(&mut c).code, 64);
+    let cfg = write(d.path(), "config.toml", "[limits]\nrat = 5\n");
+    let mut c = cmd(d.path());
+    c.args(["plan", desired.to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 78);
+    assert!(r.stderr.contains("rat") && r.stderr.contains("config.toml"), "{}", r.stderr);
+    std::fs::remove_file(cfg).unwrap();
+    // config file < environment < command line
+    write(d.path(), "config.toml", &format!("[webex]\nbase_url = \"http://192.0.2.1/v1\"\n"));
+    let mut c = cmd(d.path());
+    c.env("ECBN_SYNC_BASE_URL", sim.base()).args(["--rate", "0", "plan", desired.to_str().unwrap()]);
+    assert_eq!(run(&mut c).code, 0, "environment beats the file");
+    assert_eq!(sim.count(PUT_ECBN), 0);
+}
+
+#[test]
+fn unauthorized_and_forbidden_stop_the_run() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let desired = sample("desired.csv");
+    let mut c = cmd(d.path());
+    c.env("WEBEX_TOKEN", "expired").args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", desired.to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("401"), "{}", r.stderr);
+    assert_eq!(sim.stats()["total"], 1, "the first request goes alone and stops the run");
+    assert_eq!(summary(d.path(), "apply")["counts"]["not_attempted"], 13);
+    // a read-only token: reads succeed, the first PUT is refused, the run stops
+    let mut c = cmd(d.path());
+    c.env("WEBEX_TOKEN", "read-only-token").args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", desired.to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("403") && r.stderr.contains("telephony_config_write"), "{}", r.stderr);
+    assert_eq!(sim.count(PUT_ECBN), 1, "only the first PUT was sent");
+    let s = summary(d.path(), "apply");
+    assert_eq!(s["counts"]["failed"], 1);
+    assert_eq!(s["counts"]["not_attempted"], 5);
+    assert_eq!(s["exit_code"], 1);
+}
+
+#[test]
+fn rate_limit_429s_are_absorbed() {
+    let sim = Sim::sample(&["--rate-limit", "10", "--burst", "2", "--retry-after", "0"]);
+    let d = tmp();
+    let r = against(&sim, d.path(), &["--concurrency", "8", "apply", sample("desired.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let st = sim.stats();
+    let throttled: u64 = st["by_route"].as_object().unwrap().values().filter_map(|m| m["429"].as_u64()).sum();
+    assert!(throttled > 0, "the limit was hit: {st}");
+    assert_eq!(sim.count(PUT_ECBN) - st["by_route"][PUT_ECBN]["429"].as_u64().unwrap_or(0), 6);
+    assert_eq!(sim.ecbn_of(&id_of("ben.okafor@example.com")).0, "LOCATION_ECBN");
+    let s = summary(d.path(), "apply");
+    assert!(s["http_status"]["429"].as_u64().unwrap() > 0);
+    assert_eq!(s["requests"][PUT_ECBN], 6, "retries are not requests");
+}
+
+#[test]
+fn max_changes_guard_exits_69_without_writing() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let r = against(&sim, d.path(), &["--max-changes", "5", "apply", sample("desired.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 69, "{}", r.stderr);
+    assert_eq!(sim.count(PUT_ECBN), 0);
+    assert_eq!(summary(d.path(), "apply")["exit_code"], 69);
+    let r = against(&sim, d.path(), &["--max-changes", "5", "plan", sample("desired.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 69);
+    let r = against(&sim, d.path(), &["--max-changes", "6", "apply", sample("desired.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn check_is_offline() {
+    let d = tmp();
+    let mut c = cmd(d.path());
+    c.env_remove("WEBEX_TOKEN").args(["--base-url", "https://127.0.0.1:9/v1", "--report-dir", "reports", "check", sample("desired.csv").to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Check: 13 valid, 0 invalid."));
+    assert!(rows(d.path(), "check").iter().all(|r| r["action"] == "valid"));
+    let mut c = cmd(d.path());
+    c.env_remove("WEBEX_TOKEN").args(["--report-dir", "reports", "check", sample("desired-bad.csv").to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 65);
+    assert!(r.stdout.contains("Check: 0 valid, 12 invalid."));
+}
+
+#[test]
+fn sandbox_apply_twice() {
+    let d = tmp();
+    let desired = sample("desired.csv");
+    let mut c = cmd(d.path());
+    c.env_remove("WEBEX_TOKEN").args(["--sandbox", "apply", desired.to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Apply: 6 updated"), "{}", r.stdout);
+    assert!(d.path().join("ecbn-reports/sandbox-state.json").exists());
+    let r = run(&mut c);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("Apply: 0 updated"), "{}", r.stdout);
+}
+
+#[test]
+fn json_logs_and_no_token_anywhere() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let secret = "admin-token";
+    let r = against(&sim, d.path(), &["--log-format", "json", "-vv", "apply", sample("desired.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.is_empty());
+    for line in r.stderr.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
+    assert!(!r.stderr.contains(secret) && !r.stdout.contains(secret));
+    for f in std::fs::read_dir(d.path().join("reports")).unwrap() {
+        let text = std::fs::read_to_string(f.unwrap().path()).unwrap_or_default();
+        assert!(!text.contains(secret));
+    }
+}
+
+#[test]
+fn lock_is_exclusive_per_report_dir() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let held = ecbn_sync::lock::acquire(&d.path().join("reports"), "2026-01-01T00:00:00Z").unwrap();
+    let r = against(&sim, d.path(), &["apply", sample("desired.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 75, "{}", r.stderr);
+    assert!(r.stderr.contains(&format!("pid {}", std::process::id())), "{}", r.stderr);
+    assert_eq!(sim.stats()["total"], 0);
+    // plan is a read-only audit: it does not need the lock
+    assert_eq!(against(&sim, d.path(), &["plan", sample("desired.csv").to_str().unwrap()]).code, 0);
+    drop(held);
+    assert_eq!(against(&sim, d.path(), &["apply", sample("desired.csv").to_str().unwrap()]).code, 0);
+}

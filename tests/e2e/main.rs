@@ -1,0 +1,7 @@
+//! End-to-end tests: the real binary against the real simulator on 127.0.0.1:0.
+//! One test binary (each tests/*.rs links separately, which is slow on 2 cores).
+
+mod support;
+
+mod core;
+mod python;

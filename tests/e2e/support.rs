@@ -1,0 +1,183 @@
+//! Test support: the real binary, the real simulator (a child process on port 0),
+//! and small readers for its admin endpoints and our reports.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_ecbn-sync");
+
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
+}
+
+/// A simulator child process, killed on drop.
+pub struct Sim {
+    child: Child,
+    pub url: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Sim {
+    pub fn start(fixture: &Path, extra: &[&str]) -> Sim {
+        let mut child = Command::new(BIN)
+            .args(["sim", "--fixture"])
+            .arg(fixture)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start simulator");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line: {line:?}"))
+            .to_string();
+        Sim { child, url, http: reqwest::blocking::Client::new() }
+    }
+
+    pub fn sample(extra: &[&str]) -> Sim {
+        Sim::start(&sample("org.json"), extra)
+    }
+
+    pub fn base(&self) -> String {
+        format!("{}/v1", self.url)
+    }
+
+    pub fn get(&self, path: &str) -> Value {
+        self.http.get(format!("{}{path}", self.url)).send().unwrap().json().unwrap()
+    }
+
+    pub fn post(&self, path: &str, body: Value) -> u16 {
+        self.http.post(format!("{}{path}", self.url)).json(&body).send().unwrap().status().as_u16()
+    }
+
+    pub fn state(&self) -> Value {
+        self.get("/_sim/state")
+    }
+
+    pub fn stats(&self) -> Value {
+        self.get("/_sim/stats")
+    }
+
+    /// Requests booked for one route template, all statuses.
+    pub fn count(&self, route: &str) -> u64 {
+        self.stats()["by_route"][route]
+            .as_object()
+            .map(|m| m.values().map(|v| v.as_u64().unwrap()).sum())
+            .unwrap_or(0)
+    }
+
+    /// The ECBN of a member in the simulator's state, by ID.
+    pub fn ecbn_of(&self, id: &str) -> (String, Option<String>) {
+        let st = self.state();
+        let m = st["members"].as_array().unwrap().iter().find(|m| m["id"] == id).expect("member");
+        (
+            m["ecbn"]["selected"].as_str().unwrap().to_string(),
+            m["ecbn"]["locationMemberId"].as_str().map(str::to_string),
+        )
+    }
+}
+
+impl Drop for Sim {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub const ECBN: &str = "/v1/telephony/config/people/{personId}/emergencyCallbackNumber";
+pub const GET_ECBN: &str = "GET /v1/telephony/config/people/{personId}/emergencyCallbackNumber";
+pub const PUT_ECBN: &str = "PUT /v1/telephony/config/people/{personId}/emergencyCallbackNumber";
+pub const GET_DEPS: &str = "GET /v1/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies";
+pub const GET_AVAIL: &str = "GET /v1/telephony/config/people/{personId}/emergencyCallbackNumber/availableNumbers";
+pub const GET_PEOPLE: &str = "GET /v1/people";
+
+/// A command for the binary in a scratch working directory, with a clean environment.
+pub fn cmd(dir: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(dir).env("WEBEX_TOKEN", "admin-token").env_remove("ECBN_SYNC_LOG");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("ECBN_SYNC_") {
+            c.env_remove(k);
+        }
+    }
+    c
+}
+
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn run(c: &mut Command) -> Ran {
+    let o: Output = c.output().expect("run binary");
+    Ran {
+        code: o.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+    }
+}
+
+/// `ecbn-sync --base-url <sim> --rate 0 <args...>` in `dir`.
+pub fn against(sim: &Sim, dir: &Path, args: &[&str]) -> Ran {
+    let mut c = cmd(dir);
+    c.args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports"]).args(args);
+    run(&mut c)
+}
+
+/// Report files of a mode, newest last.
+pub fn reports(dir: &Path, prefix: &str, ext: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir.join("reports"))
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    v.retain(|p| {
+        let n = p.file_name().unwrap().to_string_lossy().to_string();
+        n.starts_with(prefix) && n.ends_with(ext)
+    });
+    // by age: `-2` suffixes do not sort after their base name
+    v.sort_by_key(|p| (std::fs::metadata(p).and_then(|m| m.modified()).ok(), p.clone()));
+    v
+}
+
+pub fn summary(dir: &Path, mode: &str) -> Value {
+    let p = reports(dir, &format!("ecbn-{mode}-"), ".json").pop().expect("summary");
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+/// Rows of the newest row report of a mode, as header → value maps.
+pub fn rows(dir: &Path, mode: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let p = reports(dir, &format!("ecbn-{mode}-"), ".csv").pop().expect("report");
+    let mut r = csv::Reader::from_path(p).unwrap();
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| headers.iter().zip(rec.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
+        .collect()
+}
+
+pub fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+/// Sample org member IDs by email.
+pub fn id_of(email: &str) -> String {
+    let f: Value = serde_json::from_str(&std::fs::read_to_string(sample("org.json")).unwrap()).unwrap();
+    f["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == email)
+        .and_then(|m| m["id"].as_str())
+        .unwrap_or_else(|| panic!("no {email}"))
+        .to_string()
+}
+
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}

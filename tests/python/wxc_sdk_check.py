@@ -1,0 +1,69 @@
+#!/usr/bin/env python3
+"""Drive the ecbn-sync simulator with the wxc-sdk Python SDK (an independent, widely used
+Webex Calling client). Any model validation error, unexpected status or wrong value fails.
+
+usage: wxc_sdk_check.py BASE_URL   (e.g. http://127.0.0.1:PORT/v1; token admin-token)
+"""
+import sys
+
+from wxc_sdk import WebexSimpleApi
+from wxc_sdk.person_settings.ecbn import SelectedECBN
+from wxc_sdk.rest import RestError, RestSession
+
+
+def val(x):
+    return getattr(x, "value", x)
+
+
+def main(base: str) -> None:
+    RestSession.BASE = base.rstrip("/")
+    api = WebexSimpleApi(tokens="admin-token")
+
+    # people listing with calling data, followed across pages (Link: rel="next")
+    people = list(api.people.list(calling_data=True, max=7))
+    assert len(people) == 30, f"expected 30 people, got {len(people)}"
+    by_email = {p.emails[0]: p for p in people}
+    ana = by_email["ana.silva@example.com"]
+    ben = by_email["ben.okafor@example.com"]
+    assert ana.location_id, "callingData gives locationId"
+    one = list(api.people.list(email="lena.vogel@example.com", calling_data=True))
+    assert len(one) == 1 and one[0].display_name == "Lena Vogel", one
+
+    ecbn = api.person_settings.ecbn
+    # read: every block validates against the SDK's models (enums included)
+    for p in people:
+        e = ecbn.read(p.person_id)
+        assert e.selected is not None
+        assert e.direct_line_info is not None and e.location_ecbn_info is not None
+        d = ecbn.dependencies(p.person_id)
+        assert d.dependent_member_count is not None and d.is_location_ecbn_default is not None
+    assert ecbn.dependencies(ana.person_id).dependent_member_count == 2
+
+    # configure, then read back
+    ecbn.configure(ben.person_id, selected=SelectedECBN.location_member_number, location_member_id=ana.person_id)
+    e = ecbn.read(ben.person_id)
+    assert val(e.selected) == "LOCATION_MEMBER_NUMBER", e.selected
+    assert e.location_member_info.member_id == ana.person_id
+    assert val(e.location_member_info.member_type) == "PEOPLE"
+    assert ecbn.dependencies(ana.person_id).dependent_member_count == 3
+    ecbn.configure(ben.person_id, selected=SelectedECBN.direct_line)
+    assert ecbn.dependencies(ana.person_id).dependent_member_count == 2
+
+    # API errors come back as Webex error bodies the SDK understands
+    eva = by_email["eva.novak@example.com"]  # no number of her own
+    try:
+        ecbn.configure(ben.person_id, selected=SelectedECBN.location_member_number, location_member_id=eva.person_id)
+        raise AssertionError("a target without a number must be refused")
+    except RestError as err:
+        assert err.response.status_code == 400, err
+        assert "27402" in str(err.description) or "27402" in str(err), err
+
+    # ECBN available numbers of a person
+    nums = list(api.person_settings.available_numbers.ecbn(ben.person_id, phone_number=["+14085550190"]))
+    assert len(nums) == 1 and nums[0].owner.owner_id, nums
+
+    print("wxc-sdk check: ok")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
