@@ -64,7 +64,7 @@ pub struct Budget {
 impl Budget {
     pub const WINDOW: usize = 200;
     /// Below this many attempts the sample is too small to call an outage.
-    pub const MIN_SAMPLE: usize = 50;
+    pub const MIN_SAMPLE: usize = 100;
 
     /// Record one attempt; true when the run should stop.
     pub fn record(&mut self, failed: bool) -> bool {

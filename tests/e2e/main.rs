@@ -5,3 +5,6 @@ mod support;
 
 mod core;
 mod python;
+mod migration;
+mod audit;
+mod reliability;

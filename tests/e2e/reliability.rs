@@ -1,0 +1,185 @@
+//! Faults, interrupts, kills, retries and persistence.
+
+use crate::support::*;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+fn generate(d: &Path, people: usize, drift: f64, targets: f64, seed: u64) -> (std::path::PathBuf, std::path::PathBuf) {
+    let fx = d.join("org.json");
+    let desired = d.join("desired.csv");
+    let mut c = cmd(d);
+    c.args(["sim", "generate", "--people", &people.to_string(), "--drift", &drift.to_string(), "--targets", &targets.to_string(), "--seed", &seed.to_string(), "--fixture-out"])
+        .arg(&fx)
+        .arg("--desired-out")
+        .arg(&desired);
+    assert_eq!(run(&mut c).code, 0);
+    (fx, desired)
+}
+
+fn plan_counts(sim: &Sim, d: &Path, desired: &Path) -> serde_json::Value {
+    let r = against(sim, d, &["plan", desired.to_str().unwrap()]);
+    assert!(r.code == 0 || r.code == 3, "{}", r.stderr);
+    summary(d, "plan")["counts"].clone()
+}
+
+#[test]
+fn converges_under_the_fault_mix_and_a_rerun_writes_nothing() {
+    let d = tmp();
+    let (fx, desired) = generate(d.path(), 400, 0.3, 0.05, 11);
+    let sim = Sim::start(&fx, &["--fail-rate", "0.15", "--lock-rate", "0.05", "--drop-rate", "0.05", "--retry-after", "0", "--rate-limit", "400", "--seed", "5"]);
+    let mut c = cmd(d.path());
+    c.env("ECBN_SYNC_MAX_RETRIES", "12").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1")
+        .args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", desired.to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout.lines().last().unwrap_or(""), r.stderr);
+    let s = summary(d.path(), "apply");
+    assert!(s["retries"].as_u64().unwrap() > 50, "faults were met: {}", s["retries"]);
+    assert!(s["http_status"]["dropped"].as_u64().unwrap_or(0) > 0);
+    assert!(s["http_status"]["423"].as_u64().unwrap_or(0) > 0);
+    let updated = s["counts"]["updated"].as_u64().unwrap();
+    assert!(updated > 50, "{updated}");
+    // a person skipped for dependents that this run moved away is written by the next run
+    if s["rerun_needed"] == true {
+        assert_eq!(run(&mut c).code, 0);
+    }
+    // the simulator now holds the desired state: a plan (faults still on) finds nothing to do
+    let counts = plan_counts(&sim, d.path(), &desired);
+    assert_eq!(counts["would_update"], 0, "{counts}");
+    assert_eq!(counts["failed"], 0, "{counts}");
+    // and a rerun sends no PUT
+    let st = sim.stats();
+    let puts_before: u64 = st["by_route"][PUT_ECBN].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    let r = run(&mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let st = sim.stats();
+    let puts_after: u64 = st["by_route"][PUT_ECBN].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum();
+    assert_eq!(puts_before, puts_after);
+}
+
+#[test]
+fn a_row_that_exhausts_its_retries_fails_and_the_others_complete() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let f = write(d.path(), "d.csv", &format!("person,selected\n{},LOCATION_ECBN\n", id_of("ben.okafor@example.com")));
+    assert_eq!(sim.post("/_sim/faults", serde_json::json!({"fail_rate": 1.0})), 200);
+    let mut c = cmd(d.path());
+    c.env("ECBN_SYNC_MAX_RETRIES", "2").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1")
+        .args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", f.to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let rows = rows(d.path(), "apply");
+    assert_eq!(rows[0]["action"], "failed");
+    assert_eq!(rows[0]["attempts"], "3");
+    assert!(["500", "502", "503", "504"].contains(&rows[0]["http_status"].as_str()), "{:?}", rows[0]);
+    assert!(rows[0]["message"].contains("Simulated server error"), "{:?}", rows[0]);
+}
+
+#[test]
+fn an_outage_stops_the_run_with_exit_1() {
+    let d = tmp();
+    let (fx, desired) = generate(d.path(), 200, 0.1, 0.0, 2);
+    let sim = Sim::start(&fx, &["--fail-rate", "1"]);
+    let mut c = cmd(d.path());
+    c.env("ECBN_SYNC_MAX_BACKOFF_SECS", "1").args(["--base-url", &sim.base(), "--rate", "0", "--concurrency", "32", "--report-dir", "reports", "apply", desired.to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("looks down"), "{}", r.stderr);
+    let s = summary(d.path(), "apply");
+    assert!(s["counts"]["not_attempted"].as_u64().unwrap() > 0);
+    assert!(sim.stats()["total"].as_u64().unwrap() < 400, "stopped early");
+}
+
+#[test]
+fn sigint_writes_a_partial_report_and_exits_130() {
+    let d = tmp();
+    let (fx, desired) = generate(d.path(), 300, 0.5, 0.0, 4);
+    let sim = Sim::start(&fx, &["--latency-ms", "50"]);
+    let mut c = cmd(d.path());
+    c.args(["--base-url", &sim.base(), "--rate", "0", "--concurrency", "4", "--report-dir", "reports", "apply", desired.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = c.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    unsafe_kill(child.id(), "INT");
+    let t0 = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(t0.elapsed() < Duration::from_secs(6), "stopped within the grace period");
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    let s = summary(d.path(), "apply");
+    assert_eq!(s["exit_code"], 130);
+    assert!(s["counts"]["not_attempted"].as_u64().unwrap() > 0, "{s}");
+    let rows = rows(d.path(), "apply");
+    assert_eq!(rows.len(), 300, "every row is in the report");
+}
+
+#[test]
+fn sigkill_mid_write_then_rerun_converges() {
+    let d = tmp();
+    let (fx, desired) = generate(d.path(), 200, 0.9, 0.0, 6);
+    let sim = Sim::start(&fx, &["--latency-ms", "20"]);
+    let mut c = cmd(d.path());
+    c.args(["--base-url", &sim.base(), "--rate", "0", "--concurrency", "4", "--report-dir", "reports", "apply", desired.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    // wait until the write phase has started, then kill without warning
+    let t0 = std::time::Instant::now();
+    while sim.count(PUT_ECBN) < 20 && t0.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // the report written so far is valid CSV; the rollback file too
+    let report = reports(d.path(), "ecbn-apply-", ".csv").pop().unwrap();
+    let n = csv::Reader::from_path(&report).unwrap().records().map(|r| r.unwrap()).count();
+    assert!(n > 0);
+    let rb = reports(d.path(), "ecbn-rollback-", ".csv").pop().unwrap();
+    assert!(csv::Reader::from_path(&rb).unwrap().records().all(|r| r.is_ok()));
+    let r = against(&sim, d.path(), &["apply", desired.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(plan_counts(&sim, d.path(), &desired)["would_update"], 0);
+}
+
+#[test]
+fn simulator_state_file_survives_a_restart() {
+    let d = tmp();
+    let state = d.path().join("state.json");
+    let args = ["--state", state.to_str().unwrap()];
+    {
+        let sim = Sim::sample(&args);
+        let r = against(&sim, d.path(), &["apply", sample("desired.csv").to_str().unwrap()]);
+        assert_eq!(r.code, 0);
+        std::thread::sleep(Duration::from_millis(600)); // the background saver runs every 200 ms
+    } // killed (SIGKILL) here
+    let sim = Sim::sample(&args);
+    assert_eq!(sim.ecbn_of(&id_of("ben.okafor@example.com")).0, "LOCATION_ECBN");
+    let r = against(&sim, d.path(), &["apply", sample("desired.csv").to_str().unwrap()]);
+    assert!(r.stdout.contains("Apply: 0 updated"), "{}", r.stdout);
+    // reset goes back to the fixture
+    assert_eq!(sim.post("/_sim/reset", serde_json::json!({})), 204);
+    assert_eq!(sim.ecbn_of(&id_of("ben.okafor@example.com")).0, "DIRECT_LINE");
+    assert_eq!(sim.stats()["total"], 0);
+}
+
+#[test]
+fn dropped_put_responses_never_leave_a_wrong_state() {
+    // every second connection is dropped; a dropped PUT was applied or not (seeded)
+    let sim = Sim::sample(&["--drop-rate", "0.5", "--seed", "9"]);
+    let d = tmp();
+    let mut c = cmd(d.path());
+    c.env("ECBN_SYNC_MAX_RETRIES", "20").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1")
+        .args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", sample("desired.csv").to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(sim.stats()["by_route"][PUT_ECBN]["dropped"].as_u64().unwrap_or(0) > 0);
+    assert_eq!(sim.post("/_sim/faults", serde_json::json!({"drop_rate": 0})), 200);
+    let r = against(&sim, d.path(), &["plan", sample("desired.csv").to_str().unwrap()]);
+    assert!(r.stdout.contains("Plan: 0 to update, 10 in sync, 3 skipped"), "{}", r.stdout);
+}
+
+/// `kill -SIG pid` without a libc dependency.
+fn unsafe_kill(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap().success();
+    assert!(ok);
+}
