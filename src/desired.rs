@@ -70,7 +70,11 @@ pub struct Desired {
 impl Desired {
     /// UUID of the person, once known.
     pub fn person_uuid(&self) -> Option<String> {
-        self.person_id.as_deref().and_then(WebexId::decode).map(|i| i.uuid)
+        match &self.person {
+            // `person_id` is the cell itself: no second decode
+            PersonRef::Id(id) => Some(id.uuid.clone()),
+            PersonRef::Email(_) => self.person_id.as_deref().and_then(WebexId::decode).map(|i| i.uuid),
+        }
     }
     pub fn target_uuid(&self) -> Option<String> {
         self.target_id.as_deref().and_then(WebexId::decode).map(|i| i.uuid)
@@ -103,6 +107,14 @@ impl Row {
     pub fn is_valid(&self) -> bool {
         self.desired().is_some()
     }
+    /// Free the row's text once its report line is written.
+    pub fn release(&mut self) {
+        self.person_raw = String::new();
+        self.selected_raw = String::new();
+        self.target_raw = String::new();
+        self.status = RowStatus::Invalid(String::new());
+    }
+
     /// Mark invalid, keeping the first reason when several checks object.
     pub fn invalidate(&mut self, message: String) {
         if self.is_valid() {
@@ -171,26 +183,44 @@ fn find_columns(path: &str, header: &[String]) -> Result<Columns, FileError> {
     })
 }
 
-/// Read and validate a desired-state file.
+/// Read and validate a desired-state file into memory.
 pub fn read(path: &Path, opts: &ReadOptions) -> Result<DesiredFile, FileError> {
-    let shown = path.display().to_string();
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let rows = if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
-        read_sheet(path, &shown, opts)?
-    } else {
-        let bytes = std::fs::read(path).map_err(|source| FileError::Io {
-            path: shown.clone(),
-            source,
-        })?;
-        read_csv_bytes(&bytes, &shown, opts)?
-    };
+    let mut rows = Vec::new();
+    stream(path, opts, |r| rows.push(r))?;
     Ok(DesiredFile {
         path: path.to_path_buf(),
         rows,
     })
+}
+
+fn is_sheet(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods")
+}
+
+/// Validate the file row by row, handing each row to `f` in file order, without
+/// holding the file in memory (CSV; a sheet is read whole by calamine). Returns the
+/// number of rows.
+pub fn stream(path: &Path, opts: &ReadOptions, f: impl FnMut(Row)) -> Result<usize, FileError> {
+    let shown = path.display().to_string();
+    if is_sheet(path) {
+        return read_sheet(path, &shown, opts, f);
+    }
+    let file = std::fs::File::open(path).map_err(|source| FileError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    stream_csv(std::io::BufReader::with_capacity(64 << 10, file), &shown, opts, f)
+}
+
+/// Rows of CSV bytes (tests, small inputs).
+pub fn read_csv_bytes(bytes: &[u8], path: &str, opts: &ReadOptions) -> Result<Vec<Row>, FileError> {
+    let mut rows = Vec::new();
+    stream_csv(bytes, path, opts, |r| rows.push(r))?;
+    Ok(rows)
 }
 
 /// `,` or `;`: whichever the header line uses more (quoted text aside).
@@ -208,81 +238,120 @@ fn detect_delimiter(bytes: &[u8]) -> u8 {
     if semis > commas { b';' } else { b',' }
 }
 
-pub fn read_csv_bytes(
-    bytes: &[u8],
-    path: &str,
-    opts: &ReadOptions,
-) -> Result<Vec<Row>, FileError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+/// A reader that strips a BOM, lets the first line be inspected before parsing, and
+/// records where line breaks are, so records get the physical line an editor shows
+/// (the csv crate's own counter skips blank lines).
+struct Tracked<R> {
+    inner: R,
+    prefix: Vec<u8>,
+    prefix_pos: usize,
+    offset: u64,
+    breaks: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<(u64, u8)>>>,
+}
+
+impl<R: std::io::Read> Tracked<R> {
+    fn new(mut inner: R) -> std::io::Result<Tracked<R>> {
+        let mut prefix = Vec::new();
+        let mut chunk = [0u8; 8192];
+        while !prefix.contains(&b'\n') && prefix.len() < (1 << 20) {
+            let n = inner.read(&mut chunk)?;
+            if n == 0 {
+                break;
+            }
+            prefix.extend_from_slice(&chunk[..n]);
+        }
+        if prefix.starts_with(b"\xEF\xBB\xBF") {
+            prefix.drain(..3);
+        }
+        Ok(Tracked { inner, prefix, prefix_pos: 0, offset: 0, breaks: Default::default() })
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Tracked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = if self.prefix_pos < self.prefix.len() {
+            let n = buf.len().min(self.prefix.len() - self.prefix_pos);
+            buf[..n].copy_from_slice(&self.prefix[self.prefix_pos..self.prefix_pos + n]);
+            self.prefix_pos += n;
+            n
+        } else {
+            self.inner.read(buf)?
+        };
+        let mut q = self.breaks.borrow_mut();
+        for j in memchr::memchr2_iter(b'\n', b'\r', &buf[..n]) {
+            q.push_back((self.offset + j as u64, buf[j]));
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+fn stream_csv(reader: impl std::io::Read, path: &str, opts: &ReadOptions, mut f: impl FnMut(Row)) -> Result<usize, FileError> {
+    let src = Tracked::new(reader).map_err(|source| FileError::Io { path: path.into(), source })?;
+    if src.prefix.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(FileError::Empty { path: path.into() });
     }
+    let breaks = src.breaks.clone();
     let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(detect_delimiter(bytes))
+        .delimiter(detect_delimiter(&src.prefix))
         .has_headers(false)
         .flexible(true)
-        .from_reader(bytes);
-    let mut records = rdr.byte_records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => return Err(csv_error(path, e)),
-        None => return Err(FileError::Empty { path: path.into() }),
-    };
-    let header: Vec<String> = header
+        .buffer_capacity(64 << 10)
+        .from_reader(src);
+    let mut rec = csv::ByteRecord::new();
+    let read = |rdr: &mut csv::Reader<_>, rec: &mut csv::ByteRecord| rdr.read_byte_record(rec).map_err(|e| csv_error(path, e));
+    if !read(&mut rdr, &mut rec)? {
+        return Err(FileError::Empty { path: path.into() });
+    }
+    let header: Vec<String> = rec
         .iter()
         .map(|f| {
-            std::str::from_utf8(f)
-                .map(str::to_string)
-                .map_err(|_| FileError::Malformed {
-                    path: path.into(),
-                    line: 1,
-                    message: "undecodable bytes in the header (the file must be UTF-8)".into(),
-                })
+            std::str::from_utf8(f).map(str::to_string).map_err(|_| FileError::Malformed {
+                path: path.into(),
+                line: 1,
+                message: "undecodable bytes in the header (the file must be UTF-8)".into(),
+            })
         })
         .collect::<Result<_, _>>()?;
     let cols = find_columns(path, &header)?;
-    let mut rows = Vec::new();
-    // physical lines, counted from byte offsets: the csv crate's own line counter
-    // skips blank lines, an editor does not
-    let (mut seen_offset, mut seen_line) = (0usize, 1usize);
-    for rec in records {
-        let rec = rec.map_err(|e| csv_error(path, e))?;
-        let mut offset = rec.position().map(|p| p.byte() as usize).unwrap_or(seen_offset).min(bytes.len());
-        // the reported position is before the blank lines it skipped
-        while offset < bytes.len() && matches!(bytes[offset], b'\n' | b'\r') {
-            offset += 1;
-        }
-        if offset > seen_offset {
-            seen_line += bytes[seen_offset..offset].iter().filter(|&&b| b == b'\n').count();
-            seen_offset = offset;
-        }
-        let line = seen_line;
-        let cells: Result<Vec<&str>, _> = rec.iter().map(std::str::from_utf8).collect();
-        let row = match cells {
-            Err(_) => raw_invalid(
-                line,
-                "undecodable bytes (the file must be UTF-8)".into(),
-            ),
-            Ok(cells) => {
-                if cells.iter().all(|c| c.trim().is_empty()) {
-                    continue; // blank line
-                }
-                if cells.len() != cols.width {
-                    let mut r = build_row(line, &cells, &cols, opts);
-                    r.status = RowStatus::Invalid(format!(
-                        "ragged row: {} fields where the header has {}",
-                        cells.len(),
-                        cols.width
-                    ));
-                    r
+    let (mut line, mut rows) = (1usize, 0usize);
+    while read(&mut rdr, &mut rec)? {
+        // lines = line breaks before the record's first byte, blank lines included
+        let start = rec.position().map(|p| p.byte()).unwrap_or(0);
+        {
+            let mut q = breaks.borrow_mut();
+            let mut cur = start;
+            while let Some(&(at, b)) = q.front() {
+                if at < start || at == cur {
+                    q.pop_front();
+                    line += (b == b'\n') as usize;
+                    if at == cur {
+                        cur += 1;
+                    }
                 } else {
-                    build_row(line, &cells, &cols, opts)
+                    break;
                 }
             }
+        }
+        let cells: Result<Vec<&str>, _> = rec.iter().map(std::str::from_utf8).collect();
+        let row = match cells {
+            Err(_) => raw_invalid(line, "undecodable bytes (the file must be UTF-8)".into()),
+            Ok(cells) if cells.iter().all(|c| c.trim().is_empty()) => continue, // blank line
+            Ok(cells) if cells.len() != cols.width => {
+                let mut r = build_row(line, &cells, &cols, opts);
+                r.status = RowStatus::Invalid(format!(
+                    "ragged row: {} fields where the header has {}",
+                    cells.len(),
+                    cols.width
+                ));
+                r
+            }
+            Ok(cells) => build_row(line, &cells, &cols, opts),
         };
-        rows.push(row);
+        rows += 1;
+        f(row);
     }
-    if rows.is_empty() {
+    if rows == 0 {
         return Err(FileError::HeaderOnly { path: path.into() });
     }
     Ok(rows)
@@ -307,7 +376,7 @@ fn raw_invalid(line: usize, message: String) -> Row {
     }
 }
 
-fn read_sheet(path: &Path, shown: &str, opts: &ReadOptions) -> Result<Vec<Row>, FileError> {
+fn read_sheet(path: &Path, shown: &str, opts: &ReadOptions, mut f: impl FnMut(Row)) -> Result<usize, FileError> {
     use calamine::{Data, Reader, open_workbook_auto};
     let err = |message: String| FileError::Spreadsheet {
         path: shown.into(),
@@ -346,7 +415,7 @@ fn read_sheet(path: &Path, shown: &str, opts: &ReadOptions) -> Result<Vec<Row>, 
         return Err(FileError::Empty { path: shown.into() });
     }
     let cols = find_columns(shown, &header)?;
-    let mut rows = Vec::new();
+    let mut rows = 0usize;
     for (i, r) in it {
         let cells: Vec<String> = r.iter().map(cell).collect();
         if cells.iter().all(|c| c.trim().is_empty()) {
@@ -354,9 +423,10 @@ fn read_sheet(path: &Path, shown: &str, opts: &ReadOptions) -> Result<Vec<Row>, 
         }
         let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
         // the row number the spreadsheet shows (1-based, counting from the sheet top)
-        rows.push(build_row(first_row + i + 1, &refs, &cols, opts));
+        f(build_row(first_row + i + 1, &refs, &cols, opts));
+        rows += 1;
     }
-    if rows.is_empty() {
+    if rows == 0 {
         return Err(FileError::HeaderOnly { path: shown.into() });
     }
     Ok(rows)

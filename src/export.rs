@@ -108,7 +108,7 @@ pub async fn export(client: &Client, source: Source, opts: &desired::ReadOptions
                     eff.and_then(|b| b.effective_value.clone()).unwrap_or_default(),
                     eff.and_then(|b| b.quality.clone()).unwrap_or_default(),
                 ];
-                let rec: Vec<String> = rec.iter().map(|c| escape_cell(c)).collect();
+                let rec: Vec<String> = rec.iter().map(|c| escape_cell(c).into_owned()).collect();
                 w.write_record(&rec).map_err(|e| e.to_string())?;
                 res.exported += 1;
             }

@@ -67,11 +67,16 @@ impl WebexId {
         if trimmed.len() < 20 {
             return None;
         }
-        let bytes = STANDARD_NO_PAD
-            .decode(trimmed)
-            .or_else(|_| URL_SAFE_NO_PAD.decode(trimmed))
+        // decode on the stack: this runs for every row of files with millions of rows
+        let mut buf = [0u8; 192];
+        if trimmed.len() > 256 {
+            return None;
+        }
+        let n = STANDARD_NO_PAD
+            .decode_slice(trimmed, &mut buf)
+            .or_else(|_| URL_SAFE_NO_PAD.decode_slice(trimmed, &mut buf))
             .ok()?;
-        let text = String::from_utf8(bytes).ok()?;
+        let text = std::str::from_utf8(&buf[..n]).ok()?;
         let rest = text.strip_prefix("ciscospark://")?;
         let mut parts = rest.rsplit('/');
         let uuid = parts.next()?;

@@ -150,6 +150,19 @@ async fn run_job(command: Command, s: &Settings, interrupt: CancellationToken) -
     } else {
         None
     };
+    if mode == Mode::Check {
+        return match engine::check(&path, s, &ts, started_at) {
+            Ok(code) => code,
+            Err(e @ engine::CheckError::File(_)) => {
+                eprintln!("error: {e}");
+                exit::DATA
+            }
+            Err(e) => {
+                eprintln!("error: {e} ({})", s.report_dir.display());
+                exit::FATAL
+            }
+        };
+    }
     let file = match engine::read_desired(&path, s) {
         Ok(f) => f,
         Err(e) => {
@@ -157,12 +170,6 @@ async fn run_job(command: Command, s: &Settings, interrupt: CancellationToken) -
             return exit::DATA;
         }
     };
-    if mode == Mode::Check {
-        return engine::check(file, s, &ts, started_at).unwrap_or_else(|e| {
-            eprintln!("error: cannot write reports in {}: {e}", s.report_dir.display());
-            exit::FATAL
-        });
-    }
     let mut file = file;
     plan::cross_check(&mut file.rows);
     let run = match engine::Run::new(mode, file, s, &ts, started_at) {
@@ -173,7 +180,7 @@ async fn run_job(command: Command, s: &Settings, interrupt: CancellationToken) -
         }
     };
     if run.has_invalid() && !s.skip_invalid {
-        return engine::refuse_invalid(run);
+        return run.refuse_invalid();
     }
     let stop = interrupt.child_token();
     let api = match connect(s, stop).await {

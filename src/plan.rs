@@ -13,21 +13,14 @@ pub fn cross_check(rows: &mut [Row]) {
     let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         if let Some(key) = r.desired().and_then(identity_key) {
-            seen.entry(key).or_default().push(i);
+            seen.entry(key.into_owned()).or_default().push(i);
         }
     }
     let mut dupes: Vec<(usize, String)> = Vec::new();
     for idx in seen.values().filter(|v| v.len() > 1) {
         for &i in idx {
-            let others: Vec<String> = idx
-                .iter()
-                .filter(|&&j| j != i)
-                .map(|&j| rows[j].line.to_string())
-                .collect();
-            dupes.push((
-                i,
-                format!("person: the same person appears again on line {}", others.join(", ")),
-            ));
+            let lines = idx.iter().map(|&j| rows[j].line);
+            dupes.push((i, duplicate_message(rows[i].line, lines)));
         }
     }
     for (i, msg) in dupes {
@@ -43,10 +36,20 @@ pub fn cross_check(rows: &mut [Row]) {
     }
 }
 
-fn identity_key(d: &Desired) -> Option<String> {
-    d.person_uuid().or_else(|| match &d.person {
-        PersonRef::Email(e) => Some(format!("email:{e}")),
-        PersonRef::Id(id) => Some(id.uuid.clone()),
+/// The message of a row whose person appears on other `lines` too.
+pub fn duplicate_message(line: usize, lines: impl IntoIterator<Item = usize>) -> String {
+    let others: Vec<String> = lines.into_iter().filter(|&l| l != line).map(|l| l.to_string()).collect();
+    format!("person: the same person appears again on line {}", others.join(", "))
+}
+
+/// Who a row is about: the person's UUID, or their email before resolution.
+pub fn identity_key(d: &Desired) -> Option<std::borrow::Cow<'_, str>> {
+    Some(match &d.person {
+        PersonRef::Id(id) => id.uuid.as_str().into(),
+        PersonRef::Email(e) => match d.person_uuid() {
+            Some(u) => u.into(),
+            None => format!("email:{e}").into(),
+        },
     })
 }
 

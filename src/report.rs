@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 pub const COLUMNS: [&str; 14] = [
     "line", "person", "person_id", "action", "current_selected", "current_location_member_id",
@@ -47,33 +47,33 @@ impl Action {
     ];
 }
 
-/// One line of the per-row report.
+/// One line of the per-row report, borrowing from the row it describes.
 #[derive(Debug, Clone, Default)]
-pub struct RowReport {
+pub struct RowReport<'a> {
     pub line: usize,
-    pub person: String,
-    pub person_id: String,
+    pub person: &'a str,
+    pub person_id: &'a str,
     pub action: Option<Action>,
-    pub current_selected: String,
-    pub current_location_member_id: String,
-    pub desired_selected: String,
-    pub desired_location_member_id: String,
+    pub current_selected: &'a str,
+    pub current_location_member_id: &'a str,
+    pub desired_selected: &'a str,
+    pub desired_location_member_id: &'a str,
     pub dependent_member_count: Option<u64>,
     pub http_status: Option<u16>,
     pub attempts: u32,
-    pub message: String,
-    pub current_effective_number: String,
-    pub current_effective_quality: String,
+    pub message: std::borrow::Cow<'a, str>,
+    pub current_effective_number: &'a str,
+    pub current_effective_quality: &'a str,
 }
 
 /// Keep spreadsheets from running a cell as a formula.
-pub fn escape_cell(s: &str) -> String {
+pub fn escape_cell(s: &str) -> std::borrow::Cow<'_, str> {
     let risky = match s.chars().next() {
         Some('=' | '@' | '\t' | '\r') => true,
         Some('+' | '-') => !phone::looks_like_phone(s),
         _ => false,
     };
-    if risky { format!("'{s}") } else { s.to_string() }
+    if risky { format!("'{s}").into() } else { s.into() }
 }
 
 /// `YYYYMMDDTHHMMSSZ` and RFC 3339 for a UTC instant.
@@ -104,6 +104,8 @@ pub struct ReportSet {
     pub rollback_path: PathBuf,
     csv: csv::Writer<File>,
     rollback: Option<csv::Writer<File>>,
+    flush_interval: Duration,
+    last_flush: Instant,
 }
 
 impl ReportSet {
@@ -126,32 +128,92 @@ impl ReportSet {
             let mut csv = csv::Writer::from_writer(file);
             csv.write_record(COLUMNS)?;
             csv.flush()?;
-            return Ok(ReportSet { csv_path, json_path, rollback_path, csv, rollback: None });
+            return Ok(ReportSet {
+                csv_path,
+                json_path,
+                rollback_path,
+                csv,
+                rollback: None,
+                flush_interval: Duration::ZERO,
+                last_flush: Instant::now(),
+            });
         }
         unreachable!("an unbounded suffix search always ends")
     }
 
     /// Append one finished row and flush it, so a killed run leaves valid CSV.
-    pub fn row(&mut self, r: &RowReport) -> io::Result<()> {
-        let opt = |v: Option<String>| v.unwrap_or_default();
-        let rec = [
+    pub fn row(&mut self, r: &RowReport<'_>) -> io::Result<()> {
+        let num = |v: Option<u64>| v.map(|n| n.to_string()).unwrap_or_default();
+        let (line, deps, status, attempts) = (
             r.line.to_string(),
-            escape_cell(&r.person),
-            escape_cell(&r.person_id),
-            r.action.map(Action::as_str).unwrap_or("").to_string(),
-            escape_cell(&r.current_selected),
-            escape_cell(&r.current_location_member_id),
-            escape_cell(&r.desired_selected),
-            escape_cell(&r.desired_location_member_id),
-            opt(r.dependent_member_count.map(|n| n.to_string())),
-            opt(r.http_status.map(|n| n.to_string())),
+            num(r.dependent_member_count),
+            num(r.http_status.map(u64::from)),
             r.attempts.to_string(),
+        );
+        let rec = [
+            line.as_str().into(),
+            escape_cell(r.person),
+            escape_cell(r.person_id),
+            r.action.map(Action::as_str).unwrap_or("").into(),
+            escape_cell(r.current_selected),
+            escape_cell(r.current_location_member_id),
+            escape_cell(r.desired_selected),
+            escape_cell(r.desired_location_member_id),
+            deps.as_str().into(),
+            status.as_str().into(),
+            attempts.as_str().into(),
             escape_cell(&r.message),
-            escape_cell(&r.current_effective_number),
-            escape_cell(&r.current_effective_quality),
+            escape_cell(r.current_effective_number),
+            escape_cell(r.current_effective_quality),
         ];
-        self.csv.write_record(&rec)?;
+        let rec: [&str; 14] = rec.each_ref().map(|c: &std::borrow::Cow<'_, str>| c.as_ref());
+        self.csv.write_record(rec)?;
+        if self.flush_interval.is_zero() || self.last_flush.elapsed() >= self.flush_interval {
+            self.last_flush = Instant::now();
+            self.csv.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Rows are flushed one by one unless an interval is set (whole records either way).
+    pub fn set_flush_interval(&mut self, d: Duration) {
+        self.flush_interval = d;
+    }
+
+    pub fn flush(&mut self) -> io::Result<()> {
         self.csv.flush()
+    }
+
+    /// Rewrite rows (by `line`) whose action is `from` to `to` with a new message:
+    /// through a temp file and a rename, so the report is valid CSV at every moment.
+    /// Returns how many rows changed.
+    pub fn amend(&mut self, fixes: &std::collections::HashMap<usize, String>, from: Action, to: Action) -> io::Result<usize> {
+        self.csv.flush()?;
+        let tmp = self.csv_path.with_extension("csv.tmp");
+        let mut changed = 0;
+        {
+            let mut rdr = csv::Reader::from_path(&self.csv_path)?;
+            let mut w = csv::Writer::from_path(&tmp)?;
+            w.write_record(rdr.byte_headers()?)?;
+            let mut rec = csv::StringRecord::new();
+            while rdr.read_record(&mut rec)? {
+                let fix = rec.get(0).and_then(|l| l.parse::<usize>().ok()).and_then(|l| fixes.get(&l));
+                match fix {
+                    Some(m) if rec.get(3) == Some(from.as_str()) => {
+                        let mut v: Vec<String> = rec.iter().map(str::to_string).collect();
+                        v[3] = to.as_str().to_string();
+                        v[11] = escape_cell(m).into_owned();
+                        w.write_record(&v)?;
+                        changed += 1;
+                    }
+                    _ => w.write_record(&rec)?,
+                }
+            }
+            w.flush()?;
+        }
+        std::fs::rename(&tmp, &self.csv_path)?;
+        self.csv = csv::Writer::from_writer(OpenOptions::new().append(true).open(&self.csv_path)?);
+        Ok(changed)
     }
 
     /// Record a person's previous value before its PUT is sent (created on first use).

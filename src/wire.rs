@@ -19,13 +19,10 @@ pub enum Selected {
 impl Selected {
     /// Case-insensitive parse; `None` for anything unknown.
     pub fn parse(s: &str) -> Option<Selected> {
-        match s.trim().to_ascii_uppercase().as_str() {
-            "DIRECT_LINE" => Some(Selected::DirectLine),
-            "LOCATION_ECBN" => Some(Selected::LocationEcbn),
-            "LOCATION_MEMBER_NUMBER" => Some(Selected::LocationMemberNumber),
-            "NONE" => Some(Selected::None),
-            _ => None,
-        }
+        let s = s.trim();
+        [Selected::DirectLine, Selected::LocationEcbn, Selected::LocationMemberNumber, Selected::None]
+            .into_iter()
+            .find(|v| v.as_str().eq_ignore_ascii_case(s))
     }
 
     pub fn as_str(self) -> &'static str {

@@ -285,6 +285,16 @@ fn check_is_offline() {
     let r = run(&mut c);
     assert_eq!(r.code, 65);
     assert!(r.stdout.contains("Check: 0 valid, 12 invalid."));
+    // the first of two rows for one person is amended once the second is seen
+    let rows = rows(d.path(), "check");
+    let first = by_line(&rows, 2);
+    assert_eq!(first["action"], "invalid");
+    assert!(first["message"].contains("appears again on line 10"), "{first:?}");
+    assert!(by_line(&rows, 10)["message"].contains("appears again on line 2"));
+    assert!(r.stderr.contains("desired-bad.csv:2: person: the same person appears again on line 10"), "{}", r.stderr);
+    let s = summary(d.path(), "check");
+    assert_eq!(s["counts"]["invalid"], 12);
+    assert_eq!(s["counts"]["valid"], 0);
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn plan_counts(sim: &Sim, d: &Path, desired: &Path) -> serde_json::Value {
 #[test]
 fn converges_under_the_fault_mix_and_a_rerun_writes_nothing() {
     let d = tmp();
-    let (fx, desired) = generate(d.path(), 400, 0.3, 0.05, 11);
+    let (fx, desired) = generate(d.path(), 250, 0.3, 0.05, 11);
     let sim = Sim::start(&fx, &["--fail-rate", "0.15", "--lock-rate", "0.05", "--drop-rate", "0.05", "--retry-after", "0", "--rate-limit", "400", "--seed", "5"]);
     let mut c = cmd(d.path());
     c.env("ECBN_SYNC_MAX_RETRIES", "12").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1")

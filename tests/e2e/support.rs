@@ -89,7 +89,6 @@ impl Drop for Sim {
     }
 }
 
-pub const ECBN: &str = "/v1/telephony/config/people/{personId}/emergencyCallbackNumber";
 pub const GET_ECBN: &str = "GET /v1/telephony/config/people/{personId}/emergencyCallbackNumber";
 pub const PUT_ECBN: &str = "PUT /v1/telephony/config/people/{personId}/emergencyCallbackNumber";
 pub const GET_DEPS: &str = "GET /v1/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies";
