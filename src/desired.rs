@@ -324,7 +324,9 @@ fn stream_csv(reader: impl std::io::Read, path: &str, opts: &ReadOptions, mut f:
             while let Some(&(at, b)) = q.front() {
                 if at < start || at == cur {
                     q.pop_front();
-                    line += (b == b'\n') as usize;
+                    // \n, \r\n and a lone \r (as editors do) each end one line
+                    let crlf = b == b'\r' && q.front().is_some_and(|&(n, nb)| n == at + 1 && nb == b'\n');
+                    line += !crlf as usize;
                     if at == cur {
                         cur += 1;
                     }

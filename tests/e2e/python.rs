@@ -36,3 +36,19 @@ fn wxc_sdk_drives_the_simulator_without_model_errors() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("wxc-sdk check: ok"));
 }
+
+#[test]
+fn bench_smoke_runs() {
+    if !python_with("json") {
+        return;
+    }
+    let out = Command::new("python3")
+        .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/run"))
+        .args(["--smoke", "--bin", BIN])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "bench/run --smoke failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("achieved/limit rate"), "{text}");
+    assert!(text.contains("peak RSS"), "{text}");
+}
