@@ -146,6 +146,15 @@ impl Settings {
         Ok(s)
     }
 
+    /// How desired files are read under these settings.
+    pub fn read_options(&self) -> crate::desired::ReadOptions {
+        crate::desired::ReadOptions {
+            default_country: self.default_country.clone(),
+            sheet: self.sheet.clone(),
+            person_only: false,
+        }
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         if self.concurrency == 0 {
             return Err(ConfigError::Invalid("concurrency must be at least 1".into()));

@@ -127,6 +127,9 @@ impl Row {
 pub struct ReadOptions {
     pub default_country: String,
     pub sheet: Option<String>,
+    /// Read only the `person` column (`export --people`): other columns are neither
+    /// required nor checked, and valid rows carry `selected` = NONE.
+    pub person_only: bool,
 }
 
 impl Default for ReadOptions {
@@ -134,6 +137,7 @@ impl Default for ReadOptions {
         ReadOptions {
             default_country: "US".into(),
             sheet: None,
+            person_only: false,
         }
     }
 }
@@ -158,7 +162,7 @@ struct Columns {
     width: usize,
 }
 
-fn find_columns(path: &str, header: &[String]) -> Result<Columns, FileError> {
+fn find_columns(path: &str, header: &[String], person_only: bool) -> Result<Columns, FileError> {
     let norm: Vec<String> = header
         .iter()
         .map(|h| h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase())
@@ -177,7 +181,12 @@ fn find_columns(path: &str, header: &[String]) -> Result<Columns, FileError> {
     };
     Ok(Columns {
         person: pos(&["person", "personid", "email"]).ok_or_else(|| missing("person"))?,
-        selected: pos(&["selected"]).ok_or_else(|| missing("selected"))?,
+        selected: match pos(&["selected"]) {
+            Some(i) => i,
+            // never read when only people are wanted
+            None if person_only => usize::MAX,
+            None => return Err(missing("selected")),
+        },
         target: pos(&["location_member", "locationmemberid"]),
         width: header.len(),
     })
@@ -313,7 +322,7 @@ fn stream_csv(reader: impl std::io::Read, path: &str, opts: &ReadOptions, mut f:
             })
         })
         .collect::<Result<_, _>>()?;
-    let cols = find_columns(path, &header)?;
+    let cols = find_columns(path, &header, opts.person_only)?;
     let (mut line, mut rows) = (1usize, 0usize);
     while read(&mut rdr, &mut rec)? {
         // lines = line breaks before the record's first byte, blank lines included
@@ -416,7 +425,7 @@ fn read_sheet(path: &Path, shown: &str, opts: &ReadOptions, mut f: impl FnMut(Ro
     if header.iter().all(|h| h.trim().is_empty()) {
         return Err(FileError::Empty { path: shown.into() });
     }
-    let cols = find_columns(shown, &header)?;
+    let cols = find_columns(shown, &header, opts.person_only)?;
     let mut rows = 0usize;
     for (i, r) in it {
         let cells: Vec<String> = r.iter().map(cell).collect();
@@ -467,9 +476,22 @@ fn build_row(line: usize, cells: &[&str], cols: &Columns, opts: &ReadOptions) ->
     let person_raw = get(cols.person);
     let selected_raw = get(cols.selected);
     let target_raw = cols.target.map(get).unwrap_or_default();
-    let status = match validate(&person_raw, &selected_raw, &target_raw, cols.target.is_some(), opts) {
-        Ok(d) => RowStatus::Valid(d),
-        Err(errors) => RowStatus::Invalid(errors.join("; ")),
+    let status = if opts.person_only {
+        match parse_person(&person_raw) {
+            Ok(person) => RowStatus::Valid(Desired {
+                person_id: matches!(person, PersonRef::Id(_)).then(|| person_raw.clone()),
+                person,
+                selected: Selected::None,
+                target: None,
+                target_id: None,
+            }),
+            Err(e) => RowStatus::Invalid(format!("person: {e}")),
+        }
+    } else {
+        match validate(&person_raw, &selected_raw, &target_raw, cols.target.is_some(), opts) {
+            Ok(d) => RowStatus::Valid(d),
+            Err(errors) => RowStatus::Invalid(errors.join("; ")),
+        }
     };
     Row {
         line,

@@ -48,26 +48,29 @@ async fn list_people(client: &Client, locations: &[String]) -> Result<Vec<Person
     Ok(out)
 }
 
-/// People named in a desired-style file (IDs as they are; emails looked up).
+/// People named in a desired-style file (its `person` column; IDs as they are, emails
+/// looked up).
 async fn people_from_file(client: &Client, path: &std::path::Path, opts: &desired::ReadOptions) -> Result<Vec<Person>, String> {
-    let file = desired::read(path, opts).map_err(|e| e.to_string())?;
+    let opts = desired::ReadOptions { person_only: true, ..opts.clone() };
+    let file = desired::read(path, &opts).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for r in &file.rows {
-        let person = if r.person_raw.contains('@') {
-            Some(PersonRef::Email(r.person_raw.to_lowercase()))
-        } else {
-            crate::ids::WebexId::decode(&r.person_raw).filter(|i| i.kind == crate::ids::IdKind::People).map(PersonRef::Id)
-        };
-        match person {
-            Some(PersonRef::Id(_)) => out.push(Person { id: r.person_raw.clone(), ..Default::default() }),
-            Some(PersonRef::Email(e)) => {
-                let list = client.people_by_email(&e).await.result.map_err(|err| format!("{}:{}: looking up {e}: {err}", path.display(), r.line))?;
-                match list.items.into_iter().next() {
-                    Some(p) => out.push(p),
-                    None => return Err(format!("{}:{}: no person with the email `{e}`", path.display(), r.line)),
+        match &r.status {
+            desired::RowStatus::Invalid(m) => return Err(format!("{}:{}: {m}", path.display(), r.line)),
+            desired::RowStatus::Valid(d) => match &d.person {
+                PersonRef::Id(_) => out.push(Person { id: r.person_raw.clone(), ..Default::default() }),
+                PersonRef::Email(e) => {
+                    let list = client
+                        .people_by_email(e)
+                        .await
+                        .result
+                        .map_err(|err| format!("{}:{}: looking up {e}: {err}", path.display(), r.line))?;
+                    match list.items.into_iter().next() {
+                        Some(p) => out.push(p),
+                        None => return Err(format!("{}:{}: person: no person with the email `{e}`", path.display(), r.line)),
+                    }
                 }
-            }
-            None => return Err(format!("{}:{}: person: `{}` is neither an email nor a person ID", path.display(), r.line, desired::truncate(&r.person_raw))),
+            },
         }
     }
     Ok(out)

@@ -29,18 +29,21 @@ use webex::{Client, Secret, TokenSource, Transport, TransportConfig};
 /// Run a parsed command line; returns the process exit code. `interrupt` is cancelled
 /// by the binary on SIGINT/SIGTERM.
 pub async fn run(cli: Cli, interrupt: CancellationToken) -> i32 {
-    logging::init(config::early_log_format(&cli.global), cli.global.verbose as i8 - cli.global.quiet as i8);
+    logging::set_json(config::early_log_format(&cli.global) == cli::LogFormat::Json);
     match cli.command {
-        Command::Sim(args) => run_sim(args, interrupt).await,
+        Command::Sim(args) => {
+            logging::init(config::early_log_format(&cli.global), cli.global.verbose as i8 - cli.global.quiet as i8);
+            run_sim(args, interrupt).await
+        }
         command => {
             if cli.global.sandbox && cli.global.base_url.is_some() && std::env::var("ECBN_SYNC_BASE_URL").ok() != cli.global.base_url {
-                eprintln!("error: --sandbox and --base-url cannot be used together");
+                crate::logging::diag(&format!("error: --sandbox and --base-url cannot be used together"));
                 return exit::USAGE;
             }
             let settings = match Settings::resolve(&cli.global) {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("error: configuration: {e}");
+                    crate::logging::diag(&format!("error: configuration: {e}"));
                     return exit::CONFIG;
                 }
             };
@@ -139,11 +142,11 @@ async fn run_job(command: Command, s: &Settings, interrupt: CancellationToken) -
         match lock::acquire(&s.report_dir, &started_at) {
             Ok(l) => Some(l),
             Err(e @ lock::LockError::Held { .. }) => {
-                eprintln!("error: {e}");
+                crate::logging::diag(&format!("error: {e}"));
                 return exit::LOCKED;
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                crate::logging::diag(&format!("error: {e}"));
                 return exit::FATAL;
             }
         }
@@ -154,11 +157,11 @@ async fn run_job(command: Command, s: &Settings, interrupt: CancellationToken) -
         return match engine::check(&path, s, &ts, started_at) {
             Ok(code) => code,
             Err(e @ engine::CheckError::File(_)) => {
-                eprintln!("error: {e}");
+                crate::logging::diag(&format!("error: {e}"));
                 exit::DATA
             }
             Err(e) => {
-                eprintln!("error: {e} ({})", s.report_dir.display());
+                crate::logging::diag(&format!("error: {e} ({})", s.report_dir.display()));
                 exit::FATAL
             }
         };
@@ -166,7 +169,7 @@ async fn run_job(command: Command, s: &Settings, interrupt: CancellationToken) -
     let file = match engine::read_desired(&path, s) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::logging::diag(&format!("error: {e}"));
             return exit::DATA;
         }
     };
@@ -175,7 +178,7 @@ async fn run_job(command: Command, s: &Settings, interrupt: CancellationToken) -
     let run = match engine::Run::new(mode, file, s, &ts, started_at) {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot write reports in {}: {e}", s.report_dir.display());
+            crate::logging::diag(&format!("error: cannot write reports in {}: {e}", s.report_dir.display()));
             return exit::FATAL;
         }
     };
@@ -186,7 +189,7 @@ async fn run_job(command: Command, s: &Settings, interrupt: CancellationToken) -
     let api = match connect(s, stop).await {
         Ok(a) => a,
         Err((code, m)) => {
-            eprintln!("error: {m}");
+            crate::logging::diag(&format!("error: {m}"));
             return if code == exit::CONFIG { run.refuse_token(&m) } else { code };
         }
     };
@@ -200,7 +203,7 @@ async fn run_export(args: cli::ExportArgs, s: &Settings, interrupt: Cancellation
         (true, None) => export::Source::All { locations: args.location },
         (false, Some(p)) => export::Source::People(p),
         _ => {
-            eprintln!("error: export needs --all or --people FILE");
+            crate::logging::diag(&format!("error: export needs --all or --people FILE"));
             return exit::USAGE;
         }
     };
@@ -208,12 +211,12 @@ async fn run_export(args: cli::ExportArgs, s: &Settings, interrupt: Cancellation
     let api = match connect(s, interrupt.child_token()).await {
         Ok(a) => a,
         Err((code, m)) => {
-            eprintln!("error: {m}");
+            crate::logging::diag(&format!("error: {m}"));
             return code;
         }
     };
     if let Err(e) = std::fs::create_dir_all(&s.report_dir) {
-        eprintln!("error: cannot create {}: {e}", s.report_dir.display());
+        crate::logging::diag(&format!("error: cannot create {}: {e}", s.report_dir.display()));
         return exit::FATAL;
     }
     let out_path = match &args.out {
@@ -221,7 +224,7 @@ async fn run_export(args: cli::ExportArgs, s: &Settings, interrupt: Cancellation
         Some(p) => Some(p.clone()),
         None => Some(s.report_dir.join(format!("ecbn-export-{ts}.csv"))),
     };
-    let opts = desired::ReadOptions { default_country: s.default_country.clone(), sheet: s.sheet.clone() };
+    let opts = s.read_options();
     // write to a temp file and rename, so a failed export never leaves half a file
     let tmp = out_path.as_ref().map(|p| p.with_extension(format!("csv.tmp{}", std::process::id())));
     let mut sink: Box<dyn std::io::Write> = match &tmp {
@@ -229,7 +232,7 @@ async fn run_export(args: cli::ExportArgs, s: &Settings, interrupt: Cancellation
         Some(t) => match std::fs::File::create(t) {
             Ok(f) => Box::new(std::io::BufWriter::new(f)),
             Err(e) => {
-                eprintln!("error: cannot write {}: {e}", t.display());
+                crate::logging::diag(&format!("error: cannot write {}: {e}", t.display()));
                 return exit::FATAL;
             }
         },
@@ -240,7 +243,7 @@ async fn run_export(args: cli::ExportArgs, s: &Settings, interrupt: Cancellation
     let (code, counts) = match &result {
         Ok(r) => (r.exit_code, export::counts(r)),
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::logging::diag(&format!("error: {e}"));
             (if e.contains(".csv:") || e.contains(".xlsx") { exit::DATA } else { exit::FATAL }, Default::default())
         }
     };
@@ -249,7 +252,7 @@ async fn run_export(args: cli::ExportArgs, s: &Settings, interrupt: Cancellation
     if let (Some(tmp), Some(out)) = (&tmp, &out_path) {
         if code == exit::OK || code == exit::PARTIAL {
             if let Err(e) = std::fs::rename(tmp, out) {
-                eprintln!("error: cannot write {}: {e}", out.display());
+                crate::logging::diag(&format!("error: cannot write {}: {e}", out.display()));
             } else {
                 files.push(out.display().to_string());
             }
@@ -278,10 +281,10 @@ async fn run_export(args: cli::ExportArgs, s: &Settings, interrupt: Cancellation
         exit_code: code,
     };
     if let Err(e) = report::write_summary(&json, &summary) {
-        eprintln!("error: cannot write {}: {e}", json.display());
+        crate::logging::diag(&format!("error: cannot write {}: {e}", json.display()));
     }
     if let Ok(r) = &result {
-        eprintln!("Export: {} people, {} failed.", r.exported, r.failed);
+        crate::logging::diag(&format!("Export: {} people, {} failed.", r.exported, r.failed));
     }
     finish_sandbox(api).await;
     code
@@ -290,19 +293,19 @@ async fn run_export(args: cli::ExportArgs, s: &Settings, interrupt: Cancellation
 async fn run_sim(args: SimArgs, interrupt: CancellationToken) -> i32 {
     if let Some(cli::SimCommand::Generate(g)) = args.command {
         if !(0.0..=1.0).contains(&g.drift) || !(0.0..=1.0).contains(&g.targets) || g.people == 0 {
-            eprintln!("error: --people must be positive, --drift and --targets between 0 and 1");
+            crate::logging::diag(&format!("error: --people must be positive, --drift and --targets between 0 and 1"));
             return exit::USAGE;
         }
         let out = sim::generate::generate(&sim::generate::GenOptions { people: g.people, drift: g.drift, targets: g.targets, seed: g.seed });
         if let Err(e) = sim::write_json_atomic(&g.fixture_out, &out.fixture).and_then(|_| sim::generate::write_desired(&g.desired_out, &out.desired)) {
-            eprintln!("error: {e}");
+            crate::logging::diag(&format!("error: {e}"));
             return exit::FATAL;
         }
         println!("wrote {} ({} members) and {} ({} rows)", g.fixture_out.display(), out.fixture.members.len(), g.desired_out.display(), out.desired.len());
         return exit::OK;
     }
     let Some(path) = args.fixture else {
-        eprintln!("error: sim needs --fixture FILE (or `sim generate`)");
+        crate::logging::diag(&format!("error: sim needs --fixture FILE (or `sim generate`)"));
         return exit::USAGE;
     };
     let faults = sim::faults::Faults {
@@ -315,20 +318,20 @@ async fn run_sim(args: SimArgs, interrupt: CancellationToken) -> i32 {
         retry_after: args.retry_after,
     };
     if let Err(e) = faults.validate() {
-        eprintln!("error: {e}");
+        crate::logging::diag(&format!("error: {e}"));
         return exit::USAGE;
     }
     let fixture = match sim::load_fixture(&path) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::logging::diag(&format!("error: {e}"));
             return exit::DATA;
         }
     };
     let running = match sim::start(sim::SimOptions { fixture, bind: args.bind, faults, seed: args.seed, state_file: args.state }).await {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: {e}");
+            crate::logging::diag(&format!("error: {e}"));
             return exit::FATAL;
         }
     };
@@ -340,7 +343,7 @@ async fn run_sim(args: SimArgs, interrupt: CancellationToken) -> i32 {
     }
     interrupt.cancelled().await;
     if let Err(e) = running.stop().await {
-        eprintln!("error: saving state: {e}");
+        crate::logging::diag(&format!("error: saving state: {e}"));
         return exit::FATAL;
     }
     exit::OK

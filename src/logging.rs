@@ -8,7 +8,30 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// A message for the person at the terminal (a file error, a refusal): a plain line on
+/// stderr, or a JSON log object when logs are JSON (every stderr line is one then).
+pub fn diag(message: &str) {
+    if JSON.load(std::sync::atomic::Ordering::Relaxed) {
+        // the same shape as tracing-subscriber's JSON lines; written directly so it
+        // also works before logging is set up (configuration errors)
+        let (_, ts) = crate::report::timestamps(std::time::SystemTime::now());
+        let line = serde_json::json!({"timestamp": ts, "level": "ERROR", "fields": {"message": message}, "target": "ecbn_sync"});
+        eprintln!("{line}");
+    } else {
+        eprintln!("{message}");
+    }
+}
+
+/// Choose the stderr format of `diag` before logging itself is set up.
+pub fn set_json(json: bool) {
+    JSON.store(json, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Set up logging once, when the settings are known.
 pub fn init(format: LogFormat, verbosity: i8) {
+    set_json(format == LogFormat::Json);
     let level = match verbosity {
         i8::MIN..=-2 => "error",
         -1 => "warn",

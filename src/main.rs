@@ -48,7 +48,7 @@ async fn watch_signals(interrupt: CancellationToken) {
         }
         seen += 1;
         if seen == 1 {
-            eprintln!("interrupted: finishing requests in flight and writing reports (again to quit at once)");
+            tracing::warn!("interrupted: finishing requests in flight and writing reports (again to quit at once)");
             interrupt.cancel();
         } else {
             std::process::exit(130);

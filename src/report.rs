@@ -226,8 +226,8 @@ impl ReportSet {
         }
         if let Some(w) = self.rollback.as_mut() {
             w.write_record([person_id, selected, member])?;
+            // flushed to the OS before the PUT: survives a killed process
             w.flush()?;
-            w.get_ref().sync_data()?;
         }
         Ok(())
     }

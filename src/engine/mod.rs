@@ -50,13 +50,7 @@ pub mod exit {
 
 /// Read the desired file with the run's options.
 pub fn read_desired(path: &std::path::Path, settings: &Settings) -> Result<DesiredFile, desired::FileError> {
-    desired::read(
-        path,
-        &desired::ReadOptions {
-            default_country: settings.default_country.clone(),
-            sheet: settings.sheet.clone(),
-        },
-    )
+    desired::read(path, &settings.read_options())
 }
 
 /// Rows handed from the reader thread to the writer at a time.
@@ -77,7 +71,7 @@ fn fingerprint(key: &str) -> u64 {
 /// never sits in memory. A duplicate is seen at its second row; the first one, already
 /// reported `valid`, is amended in the report at the end (duplicates are rare).
 pub fn check(path: &std::path::Path, settings: &Settings, ts: &str, started_at: String) -> Result<i32, CheckError> {
-    let opts = desired::ReadOptions { default_country: settings.default_country.clone(), sheet: settings.sheet.clone() };
+    let opts = settings.read_options();
     let shown = path.display().to_string();
     let mut sink = run::Sink::new(Mode::Check, shown.clone(), 0, settings, ts, started_at).map_err(CheckError::Reports)?;
     // identity fingerprint → first line; lines of repeated ones
@@ -118,7 +112,7 @@ pub fn check(path: &std::path::Path, settings: &Settings, ts: &str, started_at: 
                 match &r.status {
                     RowStatus::Valid(_) => sink.emit(&r, &item, Action::Valid, String::new()),
                     RowStatus::Invalid(m) => {
-                        eprintln!("{shown}:{}: {m}", r.line);
+                        crate::logging::diag(&format!("{shown}:{}: {m}", r.line));
                         let m = m.clone();
                         sink.emit(&r, &item, Action::Invalid, m)
                     }
@@ -142,7 +136,7 @@ pub fn check(path: &std::path::Path, settings: &Settings, ts: &str, started_at: 
         .collect();
     drop(repeated);
     for (line, m) in &amend {
-        eprintln!("{shown}:{line}: {m}");
+        crate::logging::diag(&format!("{shown}:{line}: {m}"));
     }
     sink.amend_valid_to_invalid(&amend);
     let code = match (sink.count(Action::Invalid) > 0, settings.skip_invalid) {

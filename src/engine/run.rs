@@ -283,7 +283,7 @@ impl Run {
     pub(super) fn print_invalid_to_stderr(&self) {
         for (r, _) in self.rows.iter().zip(&self.items).filter(|(_, it)| !it.done) {
             if let RowStatus::Invalid(m) = &r.status {
-                eprintln!("{}:{}: {m}", self.sink.desired_file, r.line);
+                crate::logging::diag(&format!("{}:{}: {m}", self.sink.desired_file, r.line));
             }
         }
     }

@@ -1,6 +1,6 @@
 //! The Webex client: typed endpoints over one transport (limiter + retry + error mapping).
 
-pub mod adaptive;
+pub mod pacer;
 pub mod client;
 pub mod error;
 pub mod retry;

@@ -1,16 +1,15 @@
-//! The one transport under every Webex call: run-wide rate limiter (governor + adaptive
-//! gate), global 429 pause, retries, error mapping, token rotation, request accounting.
+//! The one transport under every Webex call: run-wide pacing (`--rate` and the adaptive
+//! cut after 429s), global 429 pause, retries, error mapping, token rotation, request
+//! accounting.
 //! No endpoint implements retry on its own.
 
-use super::adaptive::Adaptive;
+use super::pacer::Pacer;
 use super::error::{ApiError, Fatal};
 use super::retry::{self, Budget, Disposition};
 use super::token::TokenSource;
 use crate::wire::ErrorBody;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use reqwest::{Method, StatusCode, Url};
 use std::collections::BTreeMap;
-use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -85,8 +84,8 @@ pub struct Transport {
     cfg: TransportConfig,
     base_path: String,
     token: TokenSource,
-    limiter: Option<DefaultDirectRateLimiter>,
-    adaptive: Mutex<Adaptive>,
+    /// Run-wide pacing: `--rate` (burst 1) and the adaptive cut after 429s.
+    pacer: Mutex<Pacer>,
     pause_until: Mutex<Option<Instant>>,
     first: tokio::sync::Mutex<bool>,
     first_done: AtomicBool,
@@ -127,10 +126,6 @@ impl Transport {
             .user_agent(concat!("ecbn-sync/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ApiError::Internal(format!("cannot build HTTP client: {e}")))?;
-        let limiter = NonZeroU32::new(cfg.rate).map(|r| {
-            // burst 1: at most `rate` attempts start in any one-second window
-            RateLimiter::direct(Quota::per_second(r).allow_burst(NonZeroU32::MIN))
-        });
         let base_path = cfg.base_url.path().trim_end_matches('/').to_string();
         let max_rate = (cfg.rate > 0).then_some(cfg.rate as f64);
         let nanos = std::time::SystemTime::now()
@@ -141,8 +136,7 @@ impl Transport {
             http,
             base_path,
             token,
-            limiter,
-            adaptive: Mutex::new(Adaptive::new(max_rate, std::time::Instant::now())),
+            pacer: Mutex::new(Pacer::new(max_rate, std::time::Instant::now())),
             pause_until: Mutex::new(None),
             first: tokio::sync::Mutex::new(false),
             first_done: AtomicBool::new(false),
@@ -229,6 +223,8 @@ impl Transport {
         self.send_inner(&req).await
     }
 
+    /// Wait until this attempt may start: after any global 429 pause, at its slot of
+    /// the run-wide pacing (`--rate`, lowered after 429s).
     async fn wait_turn(&self) -> bool {
         loop {
             let pause = *lock(&self.pause_until);
@@ -240,23 +236,19 @@ impl Transport {
                     _ = self.stop.cancelled() => return false,
                 }
             }
-            break;
-        }
-        let slot = lock(&self.adaptive).reserve(std::time::Instant::now());
-        let wait = slot.saturating_duration_since(std::time::Instant::now());
-        if !wait.is_zero() {
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {},
-                _ = self.stop.cancelled() => return false,
+            let slot = lock(&self.pacer).reserve(std::time::Instant::now());
+            let wait = slot.saturating_duration_since(std::time::Instant::now());
+            if !wait.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {},
+                    _ = self.stop.cancelled() => return false,
+                }
+            }
+            // a 429 that arrived while this attempt waited for its slot pauses it too
+            if lock(&self.pause_until).is_none_or(|u| u <= Instant::now()) {
+                return !self.stop.is_cancelled();
             }
         }
-        if let Some(l) = &self.limiter {
-            tokio::select! {
-                _ = l.until_ready() => {},
-                _ = self.stop.cancelled() => return false,
-            }
-        }
-        !self.stop.is_cancelled()
     }
 
     async fn attempt(&self, req: &Request) -> Attempt {
@@ -359,7 +351,7 @@ impl Transport {
                     }
                     match disp {
                         Disposition::Success => {
-                            lock(&self.adaptive).on_success(std::time::Instant::now());
+                            lock(&self.pacer).on_success(std::time::Instant::now());
                             if is_put { &self.put_ok } else { &self.get_ok }.store(true, Ordering::Relaxed);
                             return Call {
                                 attempts,
@@ -380,7 +372,7 @@ impl Transport {
                                     *p = Some(until);
                                 }
                             }
-                            lock(&self.adaptive).on_throttle(std::time::Instant::now());
+                            lock(&self.pacer).on_throttle(std::time::Instant::now());
                             if throttles > MAX_THROTTLES {
                                 self.set_fatal(Fatal::Outage(format!("{throttles} consecutive 429 responses for one request")));
                                 return fail(attempts, last_status, api_error(status, &body, tracking), is_put && unknown_put);

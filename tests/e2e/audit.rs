@@ -3,23 +3,10 @@
 use crate::support::*;
 use std::path::Path;
 
-fn generated(d: &Path, people: usize, drift: f64) -> (std::path::PathBuf, std::path::PathBuf) {
-    let fx = d.join("org.json");
-    let desired = d.join("desired.csv");
-    let mut c = cmd(d);
-    c.args(["sim", "generate", "--people", &people.to_string(), "--drift", &drift.to_string(), "--targets", "0.05", "--seed", "3", "--fixture-out"])
-        .arg(&fx)
-        .arg("--desired-out")
-        .arg(&desired);
-    let r = run(&mut c);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    (fx, desired)
-}
-
 #[test]
 fn export_all_round_trips_to_an_all_in_sync_plan() {
     let d = tmp();
-    let (fx, _) = generated(d.path(), 1000, 0.0);
+    let (fx, _) = generate(d.path(), 1000, 0.0, 0.05, 3);
     let sim = Sim::start(&fx, &[]);
     let r = against(&sim, d.path(), &["export", "--all", "--out", "export.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -49,7 +36,8 @@ fn export_by_location_and_people_file_and_none() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(r.stdout.lines().count(), 1 + 10, "{}", r.stdout);
     assert!(r.stdout.lines().skip(1).all(|l| l.contains(&austin)));
-    let f = write(d.path(), "p.csv", &format!("person,selected\ndina.aziz@example.com,x\n{},x\n", id_of("ana.silva@example.com")));
+    // only the person column is read
+    let f = write(d.path(), "p.csv", &format!("Email;whatever\ndina.aziz@example.com;x\n{};\n", id_of("ana.silva@example.com")));
     let r = against(&sim, d.path(), &["export", "--people", f.to_str().unwrap(), "--out", "e.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let text = std::fs::read_to_string(d.path().join("e.csv")).unwrap();

@@ -324,6 +324,14 @@ fn json_logs_and_no_token_anywhere() {
         serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
     }
     assert!(!r.stderr.contains(secret) && !r.stdout.contains(secret));
+    // errors and file diagnostics are JSON lines too; log_format from config.toml counts
+    write(d.path(), "config.toml", "[run]\nlog_format = \"json\"\n");
+    let r = against(&sim, d.path(), &["plan", sample("desired-bad.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 65);
+    assert!(r.stderr.lines().count() >= 12, "{}", r.stderr);
+    for line in r.stderr.lines() {
+        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    }
     for f in std::fs::read_dir(d.path().join("reports")).unwrap() {
         let text = std::fs::read_to_string(f.unwrap().path()).unwrap_or_default();
         assert!(!text.contains(secret));
@@ -343,4 +351,22 @@ fn lock_is_exclusive_per_report_dir() {
     assert_eq!(against(&sim, d.path(), &["plan", sample("desired.csv").to_str().unwrap()]).code, 0);
     drop(held);
     assert_eq!(against(&sim, d.path(), &["apply", sample("desired.csv").to_str().unwrap()]).code, 0);
+}
+
+#[test]
+fn rate_limits_attempts_run_wide() {
+    // --rate 20 against a server that allows 20/s (burst 2 for arrival jitter): no 429,
+    // and 40 requests cannot finish faster than the limit allows
+    let d = tmp();
+    let (fx, desired) = generate(d.path(), 40, 0.0, 0.0, 5);
+    let sim = Sim::start(&fx, &["--rate-limit", "20", "--burst", "2"]);
+    let mut c = cmd(d.path());
+    c.args(["--base-url", &sim.base(), "--rate", "20", "--concurrency", "16", "--report-dir", "reports", "plan", desired.to_str().unwrap()]);
+    let t0 = std::time::Instant::now();
+    let r = run(&mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(1900), "{:?}", t0.elapsed());
+    let st = sim.stats();
+    assert_eq!(st["total"], 40);
+    assert!(st["by_route"][GET_ECBN]["429"].is_null(), "{st}");
 }

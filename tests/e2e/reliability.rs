@@ -5,18 +5,6 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-fn generate(d: &Path, people: usize, drift: f64, targets: f64, seed: u64) -> (std::path::PathBuf, std::path::PathBuf) {
-    let fx = d.join("org.json");
-    let desired = d.join("desired.csv");
-    let mut c = cmd(d);
-    c.args(["sim", "generate", "--people", &people.to_string(), "--drift", &drift.to_string(), "--targets", &targets.to_string(), "--seed", &seed.to_string(), "--fixture-out"])
-        .arg(&fx)
-        .arg("--desired-out")
-        .arg(&desired);
-    assert_eq!(run(&mut c).code, 0);
-    (fx, desired)
-}
-
 fn plan_counts(sim: &Sim, d: &Path, desired: &Path) -> serde_json::Value {
     let r = against(sim, d, &["plan", desired.to_str().unwrap()]);
     assert!(r.code == 0 || r.code == 3, "{}", r.stderr);

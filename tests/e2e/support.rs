@@ -180,3 +180,17 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&p, text).unwrap();
     p
 }
+
+/// `sim generate` into `dir`: (fixture, desired file).
+pub fn generate(dir: &Path, people: usize, drift: f64, targets: f64, seed: u64) -> (PathBuf, PathBuf) {
+    let fx = dir.join("org.json");
+    let desired = dir.join("desired.csv");
+    let mut c = cmd(dir);
+    c.args(["sim", "generate", "--people", &people.to_string(), "--drift", &drift.to_string(), "--targets", &targets.to_string(), "--seed", &seed.to_string(), "--fixture-out"])
+        .arg(&fx)
+        .arg("--desired-out")
+        .arg(&desired);
+    let r = run(&mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    (fx, desired)
+}
