@@ -65,7 +65,6 @@ pub struct Settings {
     pub base_url: String,
     pub org_id: Option<String>,
     pub token_env: String,
-    pub token_env_explicit: bool,
     pub token_file: Option<PathBuf>,
     pub timeout: Duration,
     pub connect_timeout: Duration,
@@ -119,7 +118,6 @@ impl Settings {
         let s = Settings {
             base_url: g.base_url.clone().or(w.base_url).unwrap_or_else(|| DEFAULT_BASE_URL.into()),
             org_id: g.org_id.clone().or(w.org_id).filter(|s| !s.trim().is_empty()),
-            token_env_explicit: g.token_env.is_some() || w.token_env.is_some(),
             token_env: g.token_env.clone().or(w.token_env).unwrap_or_else(|| "WEBEX_TOKEN".into()),
             token_file: g.token_file.clone().or(w.token_file),
             timeout: secs(w.timeout_secs, "ECBN_SYNC_TIMEOUT_SECS", 30)?,

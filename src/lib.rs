@@ -37,7 +37,7 @@ pub async fn run(cli: Cli, interrupt: CancellationToken) -> i32 {
         }
         command => {
             if cli.global.sandbox && cli.global.base_url.is_some() && std::env::var("ECBN_SYNC_BASE_URL").ok() != cli.global.base_url {
-                crate::logging::diag(&format!("error: --sandbox and --base-url cannot be used together"));
+                crate::logging::diag("error: --sandbox and --base-url cannot be used together");
                 return exit::USAGE;
             }
             let settings = match Settings::resolve(&cli.global) {
@@ -57,7 +57,8 @@ pub async fn run(cli: Cli, interrupt: CancellationToken) -> i32 {
 fn load_token(s: &Settings) -> Result<TokenSource, String> {
     let from_env = std::env::var(&s.token_env).ok().filter(|v| !v.trim().is_empty());
     match (&s.token_file, from_env) {
-        (Some(f), Some(_)) if s.token_env_explicit || s.token_env == "WEBEX_TOKEN" => Err(format!(
+        // an ambiguous token source is refused rather than guessed
+        (Some(f), Some(_)) => Err(format!(
             "the token is given twice: token_file ({}) and the variable {}; set only one",
             f.display(),
             s.token_env
@@ -203,7 +204,7 @@ async fn run_export(args: cli::ExportArgs, s: &Settings, interrupt: Cancellation
         (true, None) => export::Source::All { locations: args.location },
         (false, Some(p)) => export::Source::People(p),
         _ => {
-            crate::logging::diag(&format!("error: export needs --all or --people FILE"));
+            crate::logging::diag("error: export needs --all or --people FILE");
             return exit::USAGE;
         }
     };
@@ -293,7 +294,7 @@ async fn run_export(args: cli::ExportArgs, s: &Settings, interrupt: Cancellation
 async fn run_sim(args: SimArgs, interrupt: CancellationToken) -> i32 {
     if let Some(cli::SimCommand::Generate(g)) = args.command {
         if !(0.0..=1.0).contains(&g.drift) || !(0.0..=1.0).contains(&g.targets) || g.people == 0 {
-            crate::logging::diag(&format!("error: --people must be positive, --drift and --targets between 0 and 1"));
+            crate::logging::diag("error: --people must be positive, --drift and --targets between 0 and 1");
             return exit::USAGE;
         }
         let out = sim::generate::generate(&sim::generate::GenOptions { people: g.people, drift: g.drift, targets: g.targets, seed: g.seed });
@@ -305,7 +306,7 @@ async fn run_sim(args: SimArgs, interrupt: CancellationToken) -> i32 {
         return exit::OK;
     }
     let Some(path) = args.fixture else {
-        crate::logging::diag(&format!("error: sim needs --fixture FILE (or `sim generate`)"));
+        crate::logging::diag("error: sim needs --fixture FILE (or `sim generate`)");
         return exit::USAGE;
     };
     let faults = sim::faults::Faults {
