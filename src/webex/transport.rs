@@ -372,7 +372,12 @@ impl Transport {
                                     *p = Some(until);
                                 }
                             }
-                            lock(&self.pacer).on_throttle(std::time::Instant::now());
+                            let rate = {
+                                let mut p = lock(&self.pacer);
+                                p.on_throttle(std::time::Instant::now());
+                                p.rate()
+                            };
+                            tracing::debug!(pause_ms = wait.as_millis() as u64, rate = ?rate, "429: pausing every worker and slowing down");
                             if throttles > MAX_THROTTLES {
                                 self.set_fatal(Fatal::Outage(format!("{throttles} consecutive 429 responses for one request")));
                                 return fail(attempts, last_status, api_error(status, &body, tracking), is_put && unknown_put);
