@@ -42,8 +42,7 @@ pub fn known_country(country: &str) -> bool {
 pub fn looks_like_phone(s: &str) -> bool {
     let s = s.trim();
     let digits = s.chars().filter(|c| c.is_ascii_digit()).count();
-    digits >= 7
-        && digits <= 16
+    (7..=16).contains(&digits)
         && s.chars()
             .all(|c| c.is_ascii_digit() || " +-().\u{a0}/".contains(c))
 }

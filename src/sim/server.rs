@@ -203,7 +203,7 @@ fn pre_checks(
     if let Some(rate) = faults.rate_limit {
         let burst = faults.burst.unwrap_or(((rate / 10.0).ceil() as u32).max(1));
         let mut limits = lock(&st.limits);
-        let g = limits.entry(token.clone()).or_insert_with(Gcra::default);
+        let g = limits.entry(token.clone()).or_default();
         if !g.allow(Instant::now(), rate, burst) {
             let mut r = error_response(StatusCode::TOO_MANY_REQUESTS, 0, "Too many requests have been sent in a given amount of time.", tracking);
             r.headers_mut().insert("retry-after", HeaderValue::from(faults.retry_after));

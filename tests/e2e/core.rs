@@ -209,7 +209,7 @@ fn token_and_config_errors() {
     assert!(r.stderr.contains("rat") && r.stderr.contains("config.toml"), "{}", r.stderr);
     std::fs::remove_file(cfg).unwrap();
     // config file < environment < command line
-    write(d.path(), "config.toml", &format!("[webex]\nbase_url = \"http://192.0.2.1/v1\"\n"));
+    write(d.path(), "config.toml", "[webex]\nbase_url = \"http://192.0.2.1/v1\"\n");
     let mut c = cmd(d.path());
     c.env("ECBN_SYNC_BASE_URL", sim.base()).args(["--rate", "0", "plan", desired.to_str().unwrap()]);
     assert_eq!(run(&mut c).code, 0, "environment beats the file");

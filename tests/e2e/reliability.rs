@@ -120,7 +120,7 @@ fn sigkill_mid_write_then_rerun_converges() {
     child.wait().unwrap();
     // the report written so far is valid CSV; the rollback file too
     let report = reports(d.path(), "ecbn-apply-", ".csv").pop().unwrap();
-    let n = csv::Reader::from_path(&report).unwrap().records().map(|r| r.unwrap()).count();
+    let n = csv::Reader::from_path(&report).unwrap().records().inspect(|r| assert!(r.is_ok(), "{r:?}")).count();
     assert!(n > 0);
     let rb = reports(d.path(), "ecbn-rollback-", ".csv").pop().unwrap();
     assert!(csv::Reader::from_path(&rb).unwrap().records().all(|r| r.is_ok()));
