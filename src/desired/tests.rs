@@ -155,51 +155,46 @@ fn sample_bad_file_lines() {
     assert_eq!(rows.iter().filter(|r| !r.is_valid()).count(), 10);
 }
 
-/// A seeded fuzz of the reader: random bytes and mutated valid files never panic, and
-/// every row carries a line number inside the file, in increasing order.
-#[test]
-fn fuzz_reader_never_panics() {
-    use rand::{Rng, SeedableRng};
-    let mut rng = rand::rngs::StdRng::seed_from_u64(42);
-    let valid = format!(
-        "person;selected;location_member\n{};DIRECT_LINE;\n\"{}\";LOCATION_MEMBER_NUMBER;+1 408 555 0101\nbob@example.com;location_ecbn;\n",
-        pid(1),
-        pid(2)
-    );
-    let alphabet: &[u8] = b",;\"'\n\r \t=@+-0123456789abcdefABCDEF\xef\xbb\xbf\xff\x00";
-    for round in 0..3000 {
-        let mut bytes: Vec<u8> = if round % 3 == 0 {
-            (0..rng.random_range(0..300)).map(|_| rng.random()).collect()
-        } else {
-            valid.as_bytes().to_vec()
-        };
-        for _ in 0..rng.random_range(0..12) {
-            if bytes.is_empty() {
-                break;
-            }
-            let at = rng.random_range(0..bytes.len());
-            match rng.random_range(0..3) {
-                0 => bytes[at] = alphabet[rng.random_range(0..alphabet.len())],
-                1 => bytes.insert(at, alphabet[rng.random_range(0..alphabet.len())]),
-                _ => {
-                    bytes.remove(at);
-                }
-            }
-        }
-        let lines = bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count() + 1;
-        if let Ok(rows) = read_csv_bytes(&bytes, "fuzz.csv", &ReadOptions::default()) {
-            let mut last = 1;
-            for r in &rows {
-                assert!(r.line > last && r.line <= lines, "round {round}: line {} of {lines} after {last}", r.line);
-                last = r.line;
-            }
-        }
-    }
-}
-
 #[test]
 fn crlf_and_lone_cr_line_numbers() {
     let s = format!("person,selected\r\n{},DIRECT_LINE\r\n\r\n{},DIRECT_LINE\r{},DIRECT_LINE\n", pid(1), pid(2), pid(3));
     let rows = read_str(&s).unwrap();
     assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 4, 5]);
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// Any bytes at all: no panic, and rows carry increasing lines inside the file.
+    #[test]
+    fn prop_reader_never_panics_on_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+        check_lines(&bytes);
+    }
+
+    /// Valid files with spliced-in delimiters, quotes, line breaks, BOMs and junk.
+    #[test]
+    fn prop_reader_never_panics_on_mutated_files(
+        edits in proptest::collection::vec((0usize..400, proptest::sample::select(b",;\"'\n\r =@+-0123456789abcdef\xef\xbb\xbf\xff\x00".to_vec())), 0..16)
+    ) {
+        let mut bytes = format!(
+            "person;selected;location_member\n{};DIRECT_LINE;\n\"{}\";LOCATION_MEMBER_NUMBER;+1 408 555 0101\nbob@example.com;location_ecbn;\n",
+            pid(1), pid(2)
+        ).into_bytes();
+        for (at, b) in edits {
+            let at = at % (bytes.len() + 1);
+            bytes.insert(at, b);
+        }
+        check_lines(&bytes);
+    }
+}
+
+fn check_lines(bytes: &[u8]) {
+    let lines = bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count() + 1;
+    if let Ok(rows) = read_csv_bytes(bytes, "fuzz.csv", &ReadOptions::default()) {
+        let mut last = 1;
+        for r in &rows {
+            assert!(r.line > last && r.line <= lines, "line {} of {lines} after {last}", r.line);
+            last = r.line;
+        }
+    }
 }

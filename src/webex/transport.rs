@@ -603,3 +603,37 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+    use crate::webex::{Secret, TokenSource};
+
+    fn transport(base: &str, org: Option<&str>) -> Transport {
+        Transport::new(
+            TransportConfig {
+                base_url: Url::parse(base).unwrap(),
+                org_id: org.map(str::to_string),
+                rate: 0,
+                max_retries: 1,
+                max_backoff: Duration::from_secs(1),
+                timeout: Duration::from_secs(1),
+                connect_timeout: Duration::from_secs(1),
+                concurrency: 1,
+            },
+            TokenSource::new(Secret::new("t"), None),
+            CancellationToken::new(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn urls_carry_org_id_and_encode_segments() {
+        let t = transport("https://webexapis.com/v1/", Some("ORG="));
+        let u = t.url(&["people", "a/b="], &[("email", "x+y@example.com")]);
+        assert_eq!(u.as_str(), "https://webexapis.com/v1/people/a%2Fb=?email=x%2By%40example.com&orgId=ORG%3D");
+        let t = transport("http://127.0.0.1:9/v1", None);
+        assert_eq!(t.url(&["people"], &[]).as_str(), "http://127.0.0.1:9/v1/people");
+        assert_eq!(t.base_path, "/v1");
+    }
+}

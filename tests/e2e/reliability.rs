@@ -102,6 +102,26 @@ fn sigint_writes_a_partial_report_and_exits_130() {
 }
 
 #[test]
+fn a_second_sigint_exits_at_once() {
+    // every request takes 3 s: the first signal waits for them, the second does not
+    let sim = Sim::sample(&["--latency-ms", "3000"]);
+    let d = tmp();
+    let mut c = cmd(d.path());
+    c.args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "plan", sample("desired.csv").to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    unsafe_kill(child.id(), "INT");
+    std::thread::sleep(Duration::from_millis(200));
+    let t0 = std::time::Instant::now();
+    unsafe_kill(child.id(), "INT");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(t0.elapsed() < Duration::from_millis(1500), "{:?}", t0.elapsed());
+}
+
+#[test]
 fn sigkill_mid_write_then_rerun_converges() {
     let d = tmp();
     let (fx, desired) = generate(d.path(), 200, 0.9, 0.0, 6);
