@@ -1,4 +1,7 @@
-//! Typed errors of the Webex client.
+//! Typed errors of the Webex client, and the mapping of Webex error bodies to them.
+
+use crate::wire::ErrorBody;
+use reqwest::StatusCode;
 
 /// Why one request did not succeed; the row's message is its `Display`.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -45,4 +48,66 @@ pub enum Fatal {
     Forbidden { method: String, message: String },
     #[error("the API looks down, stopping: {0}")]
     Outage(String),
+}
+
+/// A Webex error body to a typed error (plain text when the body is not JSON).
+pub fn api_error(status: u16, body: &[u8], tracking: Option<String>) -> ApiError {
+    let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
+    let reason = StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let (message, code, tid) = match parsed {
+        Some(b) => {
+            let code = b.errors.iter().find_map(|e| e.error_code);
+            let msg = if !b.message.is_empty() {
+                b.message
+            } else {
+                b.errors
+                    .iter()
+                    .map(|e| e.description.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            (msg, code, b.tracking_id.or(tracking))
+        }
+        None => (
+            String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string(),
+            None,
+            tracking,
+        ),
+    };
+    ApiError::Status {
+        status,
+        message: if message.is_empty() { reason.to_string() } else { message },
+        error_code: code,
+        tracking_id: tid,
+    }
+}
+
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_mapping() {
+        let b = br#"{"message":"[Error 27402] Member does not have a valid phone number","errors":[{"description":"d","errorCode":27402}],"trackingId":"T1"}"#;
+        match api_error(400, b, None) {
+            ApiError::Status { status, message, error_code, tracking_id } => {
+                assert_eq!(status, 400);
+                assert!(message.starts_with("[Error 27402]"));
+                assert_eq!(error_code, Some(27402));
+                assert_eq!(tracking_id.as_deref(), Some("T1"));
+            }
+            other => panic!("{other:?}"),
+        }
+        match api_error(502, b"<html>bad gateway</html>", Some("T2".into())) {
+            ApiError::Status { message, tracking_id, .. } => {
+                assert!(message.contains("bad gateway"));
+                assert_eq!(tracking_id.as_deref(), Some("T2"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

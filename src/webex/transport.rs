@@ -4,11 +4,10 @@
 //! No endpoint implements retry on its own.
 
 use super::pacer::Pacer;
-use super::error::{ApiError, Fatal};
+use super::error::{ApiError, Fatal, api_error};
 use super::retry::{self, Budget, Disposition};
 use super::token::TokenSource;
-use crate::wire::ErrorBody;
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, Url};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -106,11 +105,37 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// How one attempt ended.
 enum Attempt {
-    Response(reqwest::Response),
+    Answer(Answer),
     Timeout,
     Dropped(String),
+    /// Still on the wire when the run stopped and the grace period ran out.
     Abandoned,
+}
+
+/// A whole response: status, the headers the client uses, the body.
+struct Answer {
+    status: u16,
+    retry_after: Option<String>,
+    next_link: Option<String>,
+    tracking: Option<String>,
+    body: bytes::Bytes,
+}
+
+impl Answer {
+    async fn read(resp: reqwest::Response) -> Result<Answer, reqwest::Error> {
+        let h = resp.headers();
+        let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let (retry_after, tracking) = (text("retry-after"), text("trackingid"));
+        let next_link = h.get_all("link").iter().filter_map(|v| v.to_str().ok()).find_map(parse_next_link);
+        let status = resp.status().as_u16();
+        Ok(Answer { status, retry_after, next_link, tracking, body: resp.bytes().await? })
+    }
+
+    fn error(&self) -> ApiError {
+        api_error(self.status, &self.body, self.tracking.clone())
+    }
 }
 
 impl Transport {
@@ -265,14 +290,14 @@ impl Transport {
                 .header("Content-Type", "application/json")
                 .body(b.clone());
         }
-        let fut = rb.send();
+        let exchange = async move { Answer::read(rb.send().await?).await };
         let grace = async {
             self.stop.cancelled().await;
             tokio::time::sleep(IN_FLIGHT_GRACE).await;
         };
         tokio::select! {
-            r = fut => match r {
-                Ok(resp) => Attempt::Response(resp),
+            r = exchange => match r {
+                Ok(answer) => Attempt::Answer(answer),
                 Err(e) if e.is_timeout() => Attempt::Timeout,
                 Err(e) => Attempt::Dropped(error_chain(&e)),
             },
@@ -313,46 +338,19 @@ impl Transport {
                     unknown_put = true;
                     format!("connection failed: {e}")
                 }
-                Attempt::Response(resp) => {
-                    let status = resp.status().as_u16();
+                Attempt::Answer(answer) => {
+                    let status = answer.status;
                     last_status = Some(status);
                     self.book(status.to_string());
-                    let retry_after = resp
-                        .headers()
-                        .get("retry-after")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string);
-                    let next_link = resp
-                        .headers()
-                        .get_all("link")
-                        .iter()
-                        .filter_map(|v| v.to_str().ok())
-                        .find_map(parse_next_link);
-                    let tracking = resp
-                        .headers()
-                        .get("trackingid")
-                        .and_then(|v| v.to_str().ok())
-                        .map(str::to_string);
-                    let body = match resp.bytes().await {
-                        Ok(b) => b,
-                        Err(e) => {
-                            self.book("dropped".into());
-                            unknown_put = true;
-                            let m = format!("response body lost: {}", error_chain(&e));
-                            if let Some(c) = self.after_transient(&mut retries, attempts, last_status, unknown_put && is_put, m).await {
-                                return c;
-                            }
-                            continue;
-                        }
-                    };
                     let disp = retry::classify(status);
                     if disp != Disposition::Throttled {
-                        self.record_budget(disp != Disposition::Success && matches!(disp, Disposition::Transient | Disposition::Locked));
+                        self.record_budget(matches!(disp, Disposition::Transient | Disposition::Locked));
                     }
                     match disp {
                         Disposition::Success => {
                             lock(&self.pacer).on_success(std::time::Instant::now());
                             if is_put { &self.put_ok } else { &self.get_ok }.store(true, Ordering::Relaxed);
+                            let Answer { body, next_link, .. } = answer;
                             return Call {
                                 attempts,
                                 status: last_status,
@@ -362,7 +360,7 @@ impl Transport {
                         Disposition::Throttled => {
                             throttles += 1;
                             lock(&self.stats).throttled += 1;
-                            let wait = retry::retry_after(retry_after.as_deref(), self.cfg.max_backoff, Duration::from_secs(1));
+                            let wait = retry::retry_after(answer.retry_after.as_deref(), self.cfg.max_backoff, Duration::from_secs(1));
                             {
                                 let now = Instant::now();
                                 let mut p = lock(&self.pause_until);
@@ -380,31 +378,24 @@ impl Transport {
                             tracing::debug!(pause_ms = wait.as_millis() as u64, rate = ?rate, "429: pausing every worker and slowing down");
                             if throttles > MAX_THROTTLES {
                                 self.set_fatal(Fatal::Outage(format!("{throttles} consecutive 429 responses for one request")));
-                                return fail(attempts, last_status, api_error(status, &body, tracking), is_put && unknown_put);
+                                return fail(attempts, last_status, answer.error(), is_put && unknown_put);
                             }
                             continue;
                         }
                         Disposition::Locked => {
                             retries += 1;
                             if retries > self.cfg.max_retries {
-                                return fail(attempts, last_status, api_error(status, &body, tracking), is_put && unknown_put);
+                                return fail(attempts, last_status, answer.error(), is_put && unknown_put);
                             }
-                            let wait = retry::retry_after(retry_after.as_deref(), self.cfg.max_backoff, Duration::from_secs(1));
+                            let wait = retry::retry_after(answer.retry_after.as_deref(), self.cfg.max_backoff, Duration::from_secs(1));
                             if !self.sleep(wait).await {
                                 return cancelled(attempts, last_status, is_put && unknown_put);
                             }
                             continue;
                         }
                         Disposition::Transient => {
-                            let e = api_error(status, &body, tracking);
-                            retries += 1;
-                            if retries > self.cfg.max_retries {
-                                return fail(attempts, last_status, e, is_put && unknown_put);
-                            }
-                            let d = retry::backoff(retries, self.cfg.max_backoff, rand::random::<f64>());
-                            tracing::debug!(status, retry = retries, wait_ms = d.as_millis() as u64, "retrying");
-                            if !self.sleep(d).await {
-                                return cancelled(attempts, last_status, is_put && unknown_put);
+                            if let Some(c) = self.after_transient(&mut retries, attempts, last_status, is_put && unknown_put, answer.error()).await {
+                                return c;
                             }
                             continue;
                         }
@@ -413,12 +404,12 @@ impl Transport {
                                 rotated = true;
                                 continue;
                             }
-                            let e = api_error(status, &body, tracking);
+                            let e = answer.error();
                             self.set_fatal(Fatal::Unauthorized(e.to_string()));
                             return fail(attempts, last_status, e, is_put && unknown_put);
                         }
                         Disposition::Forbidden => {
-                            let e = api_error(status, &body, tracking);
+                            let e = answer.error();
                             let ok = if is_put { &self.put_ok } else { &self.get_ok };
                             if !ok.load(Ordering::Relaxed) {
                                 self.set_fatal(Fatal::Forbidden {
@@ -429,7 +420,7 @@ impl Transport {
                             return fail(attempts, last_status, e, is_put && unknown_put);
                         }
                         Disposition::Fail => {
-                            return fail(attempts, last_status, api_error(status, &body, tracking), is_put && unknown_put);
+                            return fail(attempts, last_status, answer.error(), is_put && unknown_put);
                         }
                     }
                 }
@@ -437,7 +428,7 @@ impl Transport {
             // timeouts and connection errors
             self.record_budget(true);
             if let Some(c) = self
-                .after_transient(&mut retries, attempts, last_status, is_put && unknown_put, transient)
+                .after_transient(&mut retries, attempts, last_status, is_put && unknown_put, ApiError::Network(transient))
                 .await
             {
                 return c;
@@ -445,21 +436,22 @@ impl Transport {
         }
     }
 
-    /// Backoff after a network failure; `Some` when the request gives up.
+    /// Jittered backoff after a 5xx, a timeout or a connection error; `Some` when the
+    /// request gives up (with `error`, the last one).
     async fn after_transient(
         &self,
         retries: &mut u32,
         attempts: u32,
         last_status: Option<u16>,
         unknown_put: bool,
-        message: String,
+        error: ApiError,
     ) -> Option<Call<Response>> {
         *retries += 1;
         if *retries > self.cfg.max_retries {
-            return Some(fail(attempts, last_status, ApiError::Network(message), unknown_put));
+            return Some(fail(attempts, last_status, error, unknown_put));
         }
         let d = retry::backoff(*retries, self.cfg.max_backoff, rand::random::<f64>());
-        tracing::debug!(error = %message, retry = *retries, wait_ms = d.as_millis() as u64, "retrying");
+        tracing::debug!(%error, retry = *retries, wait_ms = d.as_millis() as u64, "retrying");
         if !self.sleep(d).await {
             return Some(cancelled(attempts, last_status, unknown_put));
         }
@@ -497,49 +489,15 @@ fn cancelled(attempts: u32, status: Option<u16>, unknown_put: bool) -> Call<Resp
 
 fn fail(attempts: u32, status: Option<u16>, e: ApiError, unknown_put: bool) -> Call<Response> {
     let e = match e {
-        // an earlier attempt of this PUT may have been applied: say so
+        // retries ran out and an attempt of this PUT got no answer: it may have been applied
         ApiError::Network(m) if unknown_put => ApiError::OutcomeUnknown(m),
+        e @ ApiError::Status { status: 423 | 500..=599, .. } if unknown_put => ApiError::OutcomeUnknown(e.to_string()),
         other => other,
     };
     Call {
         attempts,
         status,
         result: Err(e),
-    }
-}
-
-/// A Webex error body to a typed error (plain text when the body is not JSON).
-pub fn api_error(status: u16, body: &[u8], tracking: Option<String>) -> ApiError {
-    let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
-    let reason = StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("");
-    let (message, code, tid) = match parsed {
-        Some(b) => {
-            let code = b.errors.iter().find_map(|e| e.error_code);
-            let msg = if !b.message.is_empty() {
-                b.message
-            } else {
-                b.errors
-                    .iter()
-                    .map(|e| e.description.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            };
-            (msg, code, b.tracking_id.or(tracking))
-        }
-        None => (
-            String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string(),
-            None,
-            tracking,
-        ),
-    };
-    ApiError::Status {
-        status,
-        message: if message.is_empty() { reason.to_string() } else { message },
-        error_code: code,
-        tracking_id: tid,
     }
 }
 
@@ -582,26 +540,6 @@ mod tests {
         assert_eq!(parse_next_link(r#"<https://x/a>; rel="prev""#), None);
     }
 
-    #[test]
-    fn error_body_mapping() {
-        let b = br#"{"message":"[Error 27402] Member does not have a valid phone number","errors":[{"description":"d","errorCode":27402}],"trackingId":"T1"}"#;
-        match api_error(400, b, None) {
-            ApiError::Status { status, message, error_code, tracking_id } => {
-                assert_eq!(status, 400);
-                assert!(message.starts_with("[Error 27402]"));
-                assert_eq!(error_code, Some(27402));
-                assert_eq!(tracking_id.as_deref(), Some("T1"));
-            }
-            other => panic!("{other:?}"),
-        }
-        match api_error(502, b"<html>bad gateway</html>", Some("T2".into())) {
-            ApiError::Status { message, tracking_id, .. } => {
-                assert!(message.contains("bad gateway"));
-                assert_eq!(tracking_id.as_deref(), Some("T2"));
-            }
-            other => panic!("{other:?}"),
-        }
-    }
 }
 
 #[cfg(test)]
