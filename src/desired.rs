@@ -84,7 +84,11 @@ impl Desired {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RowStatus {
     Valid(Desired),
+    /// The file is wrong: exit 65 unless --skip-invalid.
     Invalid(String),
+    /// Sound, but a look-up needed to resolve it failed (the API, not the file): the
+    /// row is reported `failed`.
+    Unresolved(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +105,7 @@ impl Row {
     pub fn desired(&self) -> Option<&Desired> {
         match &self.status {
             RowStatus::Valid(d) => Some(d),
-            RowStatus::Invalid(_) => None,
+            RowStatus::Invalid(_) | RowStatus::Unresolved(_) => None,
         }
     }
     pub fn is_valid(&self) -> bool {

@@ -56,7 +56,7 @@ async fn people_from_file(client: &Client, path: &std::path::Path, opts: &desire
     let mut out = Vec::new();
     for r in &file.rows {
         match &r.status {
-            desired::RowStatus::Invalid(m) => return Err(format!("{}:{}: {m}", path.display(), r.line)),
+            desired::RowStatus::Invalid(m) | desired::RowStatus::Unresolved(m) => return Err(format!("{}:{}: {m}", path.display(), r.line)),
             desired::RowStatus::Valid(d) => match &d.person {
                 PersonRef::Id(_) => out.push(Person { id: r.person_raw.clone(), ..Default::default() }),
                 PersonRef::Email(e) => {

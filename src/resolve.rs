@@ -84,17 +84,19 @@ async fn lookup_emails(client: &Client, emails: &BTreeSet<String>, concurrency: 
     map
 }
 
-fn pick(map: &EmailMap, email: &str, what: &str) -> Result<String, String> {
+fn pick(map: &EmailMap, email: &str, what: &str) -> Result<String, RowStatus> {
     match map.get(email) {
         Some(Ok(ids)) if ids.len() == 1 => Ok(ids[0].clone()),
-        Some(Ok(ids)) if ids.is_empty() => Err(format!("{what}: no person with the email `{email}`")),
-        Some(Ok(ids)) => Err(format!("{what}: the email `{email}` matches {} people", ids.len())),
-        Some(Err(e)) => Err(format!("{what}: looking up `{email}` failed: {e}")),
-        None => Err(format!("{what}: `{email}` was not looked up")),
+        Some(Ok(ids)) if ids.is_empty() => Err(RowStatus::Invalid(format!("{what}: no person with the email `{email}`"))),
+        Some(Ok(ids)) => Err(RowStatus::Invalid(format!("{what}: the email `{email}` matches {} people", ids.len()))),
+        // the API did not answer: not the file's fault
+        Some(Err(e)) => Err(RowStatus::Unresolved(format!("{what}: looking up `{email}` failed: {e}"))),
+        None => Err(RowStatus::Unresolved(format!("{what}: `{email}` was not looked up"))),
     }
 }
 
-/// Resolve in place; rows that cannot be resolved become `Invalid`.
+/// Resolve in place: rows whose email or number does not resolve become `Invalid`,
+/// rows whose look-up failed (the API, not the file) become `Unresolved`.
 pub async fn resolve(client: &Client, rows: &mut [Row], concurrency: usize) {
     let emails = emails_needed(rows);
     let map = lookup_emails(client, &emails, concurrency).await;
@@ -122,8 +124,8 @@ pub async fn resolve(client: &Client, rows: &mut [Row], concurrency: usize) {
                 Err(m) => err = Some(m),
             }
         }
-        if let Some(m) = err {
-            r.status = RowStatus::Invalid(m);
+        if let Some(status) = err {
+            r.status = status;
         }
     }
     if client.transport().stopped() {
@@ -160,20 +162,20 @@ async fn resolve_phones(client: &Client, rows: &mut [Row], concurrency: usize) {
                     .iter()
                     .find(|n| n.phone_number.as_deref().is_some_and(|x| phone::same_number(x, &number)));
                 match hit {
-                    Some(n) if n.state.as_deref() != Some("ACTIVE") => Err(format!(
+                    Some(n) if n.state.as_deref() != Some("ACTIVE") => Err(RowStatus::Invalid(format!(
                         "location_member: {number} is not an active number (state {})",
                         n.state.as_deref().unwrap_or("unknown")
-                    )),
+                    ))),
                     Some(n) => n.owner.as_ref().map(|o| o.id.clone()).ok_or_else(|| {
-                        format!("location_member: {number} belongs to no member (a location number cannot be a member target)")
+                        RowStatus::Invalid(format!("location_member: {number} belongs to no member (a location number cannot be a member target)"))
                     }),
-                    None => Err(format!(
+                    None => Err(RowStatus::Invalid(format!(
                         "location_member: {number} is not a valid ECBN target for this person (no active number of a member of their location)"
-                    )),
+                    ))),
                 }
             }
-            Err(ApiError::Cancelled) => Err("location_member: not resolved: the run stopped".into()),
-            Err(e) => Err(format!("location_member: looking up {number} failed: {e}")),
+            Err(ApiError::Cancelled) => Err(RowStatus::Unresolved("location_member: not resolved: the run stopped".into())),
+            Err(e) => Err(RowStatus::Unresolved(format!("location_member: looking up {number} failed: {e}"))),
         };
         let r = &mut rows[i];
         match outcome {
@@ -182,7 +184,7 @@ async fn resolve_phones(client: &Client, rows: &mut [Row], concurrency: usize) {
                     d.target_id = Some(id);
                 }
             }
-            Err(m) => r.status = RowStatus::Invalid(m),
+            Err(status) => r.status = status,
         }
     }
 }

@@ -111,7 +111,8 @@ pub fn check(path: &std::path::Path, settings: &Settings, ts: &str, started_at: 
                 }
                 match &r.status {
                     RowStatus::Valid(_) => sink.emit(&r, &item, Action::Valid, String::new()),
-                    RowStatus::Invalid(m) => {
+                    // `check` resolves nothing: a row is valid or invalid
+                    RowStatus::Invalid(m) | RowStatus::Unresolved(m) => {
                         crate::logging::diag(&format!("{shown}:{}: {m}", r.line));
                         let m = m.clone();
                         sink.emit(&r, &item, Action::Invalid, m)
@@ -188,6 +189,7 @@ pub async fn reconcile(mut run: Run, client: Client, settings: &Settings, interr
     run.sink.span.pb_set_message("resolving");
     crate::resolve::resolve(&client, &mut run.rows, conc).await;
     plan::cross_check(&mut run.rows);
+    run.finish_unresolved();
     if let Some(code) = stop_code(&client, &interrupt) {
         return run.close(code, stats(&client), false);
     }

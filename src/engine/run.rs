@@ -213,7 +213,7 @@ impl Run {
     }
 
     pub fn has_invalid(&self) -> bool {
-        self.rows.iter().zip(&self.items).any(|(r, it)| !it.done && !r.is_valid())
+        self.rows.iter().zip(&self.items).any(|(r, it)| !it.done && matches!(r.status, RowStatus::Invalid(_)))
     }
 
     pub(super) fn count(&self, a: Action) -> u64 {
@@ -266,6 +266,16 @@ impl Run {
             {
                 let m = m.clone();
                 self.finish(i, Action::Invalid, m);
+            }
+        }
+    }
+
+    /// Rows whose resolution failed for a reason outside the file: `failed`.
+    pub(super) fn finish_unresolved(&mut self) {
+        for i in 0..self.items.len() {
+            if let RowStatus::Unresolved(m) = &self.rows[i].status {
+                let m = m.clone();
+                self.finish(i, Action::Failed, m);
             }
         }
     }

@@ -191,3 +191,19 @@ fn unsafe_kill(pid: u32, sig: &str) {
     let ok = std::process::Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status().unwrap().success();
     assert!(ok);
 }
+
+#[test]
+fn a_failed_email_lookup_fails_the_row_not_the_file() {
+    let sim = Sim::sample(&["--fail-rate", "1"]);
+    let d = tmp();
+    let f = write(d.path(), "d.csv", &format!("person,selected\nben.okafor@example.com,LOCATION_ECBN\n{},DIRECT_LINE\n", id_of("ana.silva@example.com")));
+    let mut c = cmd(d.path());
+    c.env("ECBN_SYNC_MAX_RETRIES", "0").args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", f.to_str().unwrap()]);
+    let r = run(&mut c);
+    assert_eq!(r.code, 3, "an API failure is not a bad file: {}", r.stderr);
+    let rows = rows(d.path(), "apply");
+    let ben = rows.iter().find(|r| r["line"] == "2").unwrap();
+    assert_eq!(ben["action"], "failed");
+    assert!(ben["message"].contains("looking up `ben.okafor@example.com` failed"), "{ben:?}");
+    assert_eq!(sim.count(PUT_ECBN), 0);
+}
