@@ -13,7 +13,7 @@ fn invalid(rows: &[Row], line: usize) -> String {
     let r = rows.iter().find(|r| r.line == line).expect("row at line");
     match &r.status {
         RowStatus::Invalid(m) => m.clone(),
-        RowStatus::Valid(d) => panic!("line {line} valid: {d:?}"),
+        other => panic!("line {line} not invalid: {other:?}"),
     }
 }
 
