@@ -20,7 +20,8 @@ pub fn diag(message: &str) {
         let line = serde_json::json!({"timestamp": ts, "level": "ERROR", "fields": {"message": message}, "target": "ecbn_sync"});
         eprintln!("{line}");
     } else {
-        eprintln!("{message}");
+        // lift the progress bar (a terminal only) while the line prints
+        tracing_indicatif::suspend_tracing_indicatif(|| eprintln!("{message}"));
     }
 }
 

@@ -278,16 +278,22 @@ impl Printer {
     }
     pub fn line(&self, s: &str) {
         if !self.quiet {
-            let mut out = io::stdout().lock();
-            let _ = writeln!(out, "{s}");
+            print_line(s);
         }
     }
     /// The summary line is printed even when quiet: scripts read it.
     pub fn summary(&self, s: &str) {
+        print_line(s);
+    }
+}
+
+/// One stdout line; a progress bar on stderr (a terminal only) is lifted while it prints.
+fn print_line(s: &str) {
+    tracing_indicatif::suspend_tracing_indicatif(|| {
         let mut out = io::stdout().lock();
         let _ = writeln!(out, "{s}");
         let _ = out.flush();
-    }
+    });
 }
 
 #[cfg(test)]

@@ -62,6 +62,10 @@ impl Sink {
             reports.set_flush_interval(std::time::Duration::from_millis(100));
         }
         let span = tracing::info_span!("ecbn-sync");
+        // the bar only exists when stderr is a terminal (see logging::init)
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg:10} [{bar:40}] {pos}/{len} rows  {elapsed}") {
+            span.pb_set_style(&style.progress_chars("=> "));
+        }
         span.pb_set_length(rows as u64);
         Ok(Sink {
             mode,

@@ -370,3 +370,29 @@ fn rate_limits_attempts_run_wide() {
     assert_eq!(st["total"], 40);
     assert!(st["by_route"][GET_ECBN]["429"].is_null(), "{st}");
 }
+
+#[test]
+fn progress_bar_on_a_terminal_only() {
+    // `script` gives the run a pseudo-terminal, as a person at a shell has
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: `script` (util-linux) is not installed");
+        return;
+    }
+    let d = tmp();
+    let line = format!("{BIN} --sandbox --rate 10 plan {}", sample("desired.csv").display());
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(d.path())
+        .env_remove("WEBEX_TOKEN")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("rows"), "a progress bar on a terminal: {text}");
+    assert!(text.contains("Plan: 6 to update"), "{text}");
+    // without a terminal: no bar
+    let mut c = cmd(d.path());
+    c.args(["--sandbox", "plan", sample("desired.csv").to_str().unwrap()]);
+    let r = run(&mut c);
+    assert!(!r.stderr.contains("rows") && !r.stdout.contains(" rows "), "{}", r.stderr);
+}
