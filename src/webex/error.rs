@@ -30,15 +30,6 @@ pub enum ApiError {
     Internal(String),
 }
 
-impl ApiError {
-    pub fn tracking_id(&self) -> Option<&str> {
-        match self {
-            ApiError::Status { tracking_id, .. } => tracking_id.as_deref(),
-            _ => None,
-        }
-    }
-}
-
 /// Errors that stop the whole run (exit 1).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Fatal {

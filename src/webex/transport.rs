@@ -75,7 +75,6 @@ pub struct Stats {
     pub requests: BTreeMap<String, u64>,
     pub http_status: BTreeMap<String, u64>,
     pub retries: u64,
-    pub throttled: u64,
 }
 
 pub struct Transport {
@@ -359,7 +358,6 @@ impl Transport {
                         }
                         Disposition::Throttled => {
                             throttles += 1;
-                            lock(&self.stats).throttled += 1;
                             let wait = retry::retry_after(answer.retry_after.as_deref(), self.cfg.max_backoff, Duration::from_secs(1));
                             {
                                 let now = Instant::now();
