@@ -77,7 +77,7 @@ pub struct Settings {
     pub max_failures: Option<u64>,
     pub skip_invalid: bool,
     pub log_format: LogFormat,
-    pub default_country: String,
+    pub default_country: crate::phone::Country,
     pub sheet: Option<String>,
     pub limit: Option<u64>,
     pub detailed_exitcode: bool,
@@ -131,9 +131,12 @@ impl Settings {
             max_failures: g.max_failures.or(r.max_failures).or(l.max_failures),
             skip_invalid: g.skip_invalid || r.skip_invalid.unwrap_or(false),
             log_format: g.log_format.or(r.log_format).unwrap_or(LogFormat::Text),
-            default_country: env_parse::<String>("ECBN_SYNC_DEFAULT_COUNTRY")?
-                .or(r.default_country)
-                .unwrap_or_else(|| "US".into()),
+            default_country: {
+                let code = env_parse::<String>("ECBN_SYNC_DEFAULT_COUNTRY")?.or(r.default_country).unwrap_or_else(|| "US".into());
+                crate::phone::Country::parse(&code).ok_or_else(|| ConfigError::Invalid(format!(
+                    "default_country `{code}` is not a country code libphonenumber knows (use e.g. US, CA, GB, DE, FR, IT, AU)"
+                )))?
+            },
             sheet: g.sheet.clone().or(r.sheet),
             limit: g.limit,
             detailed_exitcode: g.detailed_exitcode,
@@ -147,7 +150,7 @@ impl Settings {
     /// How desired files are read under these settings.
     pub fn read_options(&self) -> crate::desired::ReadOptions {
         crate::desired::ReadOptions {
-            default_country: self.default_country.clone(),
+            default_country: self.default_country,
             sheet: self.sheet.clone(),
             person_only: false,
         }
@@ -159,12 +162,6 @@ impl Settings {
         }
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(ConfigError::Invalid("timeouts must be at least 1 second".into()));
-        }
-        if !crate::phone::known_country(&self.default_country) {
-            return Err(ConfigError::Invalid(format!(
-                "default_country `{}` is not supported (use e.g. US, CA, GB, DE, FR, AU)",
-                self.default_country
-            )));
         }
         if !self.sandbox {
             check_base_url(&self.base_url)?;

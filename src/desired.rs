@@ -129,7 +129,7 @@ impl Row {
 
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
-    pub default_country: String,
+    pub default_country: crate::phone::Country,
     pub sheet: Option<String>,
     /// Read only the `person` column (`export --people`): other columns are neither
     /// required nor checked, and valid rows carry `selected` = NONE.
@@ -139,7 +139,7 @@ pub struct ReadOptions {
 impl Default for ReadOptions {
     fn default() -> Self {
         ReadOptions {
-            default_country: "US".into(),
+            default_country: crate::phone::Country::default(),
             sheet: None,
             person_only: false,
         }
@@ -539,7 +539,7 @@ fn validate(
             let why = if has_target_column { "" } else { " (the file has no location_member column)" };
             errors.push(format!("location_member: required when selected is LOCATION_MEMBER_NUMBER{why}"));
         }
-        Some(Selected::LocationMemberNumber) => match parse_target(target_raw, &opts.default_country) {
+        Some(Selected::LocationMemberNumber) => match parse_target(target_raw, opts.default_country) {
             Ok(t) => target = Some(t),
             Err(e) => errors.push(format!("location_member: {e}")),
         },
@@ -606,7 +606,7 @@ fn parse_person(raw: &str) -> Result<PersonRef, String> {
     }
 }
 
-fn parse_target(raw: &str, default_country: &str) -> Result<TargetRef, String> {
+fn parse_target(raw: &str, default_country: crate::phone::Country) -> Result<TargetRef, String> {
     if raw.contains('@') {
         return if is_email(raw) {
             Ok(TargetRef::Email(raw.to_lowercase()))

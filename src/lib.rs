@@ -2,6 +2,7 @@
 //!
 //! `main.rs` parses the command line and calls [`run`]; everything else is here.
 
+mod atomic;
 pub mod cli;
 pub mod config;
 pub mod desired;
@@ -298,7 +299,7 @@ async fn run_sim(args: SimArgs, interrupt: CancellationToken) -> i32 {
             return exit::USAGE;
         }
         let out = sim::generate::generate(&sim::generate::GenOptions { people: g.people, drift: g.drift, targets: g.targets, seed: g.seed });
-        if let Err(e) = sim::write_json_atomic(&g.fixture_out, &out.fixture).and_then(|_| sim::generate::write_desired(&g.desired_out, &out.desired)) {
+        if let Err(e) = atomic::write_json(&g.fixture_out, &out.fixture).and_then(|_| sim::generate::write_desired(&g.desired_out, &out.desired)) {
             crate::logging::diag(&format!("error: {e}"));
             return exit::FATAL;
         }

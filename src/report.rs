@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
+#[cfg(test)]
+use std::time::UNIX_EPOCH;
 
 pub const COLUMNS: [&str; 14] = [
     "line", "person", "person_id", "action", "current_selected", "current_location_member_id",
@@ -76,25 +78,10 @@ pub fn escape_cell(s: &str) -> std::borrow::Cow<'_, str> {
     if risky { format!("'{s}").into() } else { s.into() }
 }
 
-/// `YYYYMMDDTHHMMSSZ` and RFC 3339 for a UTC instant.
+/// `YYYYMMDDTHHMMSSZ` (for file names) and RFC 3339 for a UTC instant, to the second.
 pub fn timestamps(t: SystemTime) -> (String, String) {
-    let secs = t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // civil-from-days (Howard Hinnant), proleptic Gregorian
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    (
-        format!("{y:04}{m:02}{d:02}T{hh:02}{mm:02}{ss:02}Z"),
-        format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z"),
-    )
+    let iso = humantime::format_rfc3339_seconds(t).to_string();
+    (iso.replace(['-', ':'], ""), iso)
 }
 
 /// The files of one run: `ecbn-<mode>-<TS>[-N].csv|json`, `ecbn-rollback-<TS>[-N].csv`.
@@ -264,7 +251,7 @@ pub struct Summary {
 }
 
 pub fn write_summary(path: &Path, s: &Summary) -> io::Result<()> {
-    crate::sim::write_json_atomic(path, s)
+    crate::atomic::write_json(path, s)
 }
 
 /// Stdout lines, as a terraform-like plan: `~` change, `!` skip, `x` failure.

@@ -53,14 +53,6 @@ pub fn parse_fixture(text: &str, shown: &str) -> Result<Fixture, SimError> {
     Ok(f)
 }
 
-/// Write JSON atomically (temp file + rename), so a crash never leaves half a file.
-pub fn write_json_atomic(path: &Path, value: &impl serde::Serialize) -> std::io::Result<()> {
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    let bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
-}
-
 /// A running simulator.
 pub struct Running {
     pub addr: SocketAddr,
@@ -87,7 +79,7 @@ pub fn save_state(st: &SimState) -> std::io::Result<()> {
     if let Some(p) = &st.state_file
         && st.dirty.swap(false, Ordering::AcqRel)
     {
-        write_json_atomic(p, &st.snapshot())?;
+        crate::atomic::write_json(p, &st.snapshot())?;
     }
     Ok(())
 }
