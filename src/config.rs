@@ -1,11 +1,13 @@
 //! One settings struct: CLI > environment > config.toml > default.
 
-use crate::cli::{GlobalArgs, LogFormat};
+use crate::cli::{JobArgs, LogFormat};
+use crate::desired::ReadOptions;
+use crate::phone::Country;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub const DEFAULT_BASE_URL: &str = "https://webexapis.com/v1";
+const DEFAULT_BASE_URL: &str = "https://webexapis.com/v1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -61,99 +63,77 @@ struct RunSection {
 
 /// Everything a run needs to know, resolved.
 #[derive(Debug, Clone)]
-pub struct Settings {
-    pub base_url: String,
-    pub org_id: Option<String>,
-    pub token_env: String,
-    pub token_file: Option<PathBuf>,
-    pub timeout: Duration,
-    pub connect_timeout: Duration,
-    pub rate: u32,
-    pub concurrency: usize,
-    pub max_retries: u32,
-    pub max_backoff: Duration,
-    pub report_dir: PathBuf,
-    pub max_changes: Option<u64>,
-    pub max_failures: Option<u64>,
-    pub skip_invalid: bool,
-    pub log_format: LogFormat,
-    pub default_country: crate::phone::Country,
-    pub sheet: Option<String>,
-    pub limit: Option<u64>,
-    pub detailed_exitcode: bool,
-    pub sandbox: bool,
+pub(crate) struct Settings {
+    pub(crate) base_url: String,
+    pub(crate) org_id: Option<String>,
+    pub(crate) token_env: String,
+    pub(crate) token_file: Option<PathBuf>,
+    pub(crate) timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) rate: u32,
+    pub(crate) concurrency: usize,
+    pub(crate) max_retries: u32,
+    pub(crate) max_backoff: Duration,
+    pub(crate) report_dir: PathBuf,
+    pub(crate) max_changes: Option<u64>,
+    pub(crate) max_failures: Option<u64>,
+    pub(crate) skip_invalid: bool,
+    pub(crate) log_format: LogFormat,
+    pub(crate) default_country: Country,
+    pub(crate) sheet: Option<String>,
+    pub(crate) limit: Option<u64>,
+    pub(crate) detailed_exitcode: bool,
+    pub(crate) sandbox: bool,
     /// -q/-v: negative is quieter.
-    pub verbosity: i8,
-}
-
-fn env_parse<T: std::str::FromStr>(key: &str) -> Result<Option<T>, ConfigError> {
-    match std::env::var(key) {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| ConfigError::Invalid(format!("environment variable {key}: invalid value `{v}`"))),
-        _ => Ok(None),
-    }
-}
-
-/// Only the log format, for setting up logging before the rest can fail.
-pub fn early_log_format(g: &GlobalArgs) -> LogFormat {
-    g.log_format.unwrap_or(LogFormat::Text)
+    pub(crate) verbosity: i8,
 }
 
 impl Settings {
-    pub fn resolve(g: &GlobalArgs) -> Result<Settings, ConfigError> {
+    /// The job's options (command line, then environment, both through clap) over the
+    /// configuration file over the defaults.
+    pub(crate) fn resolve(g: &JobArgs) -> Result<Settings, ConfigError> {
         let (path, required) = match &g.config {
             Some(p) => (p.clone(), true),
             None => (PathBuf::from("config.toml"), false),
         };
         let file = load_file(&path, required)?;
-        let w = file.webex;
-        let l = file.limits;
-        let r = file.run;
-        let secs = |v: Option<u64>, env: &str, d: u64| -> Result<Duration, ConfigError> {
-            Ok(Duration::from_secs(env_parse(env)?.or(v).unwrap_or(d)))
-        };
+        let (w, l, r) = (file.webex, file.limits, file.run);
+        let secs = |v: Option<u64>, file: Option<u64>, d: u64| Duration::from_secs(v.or(file).unwrap_or(d));
+        let country = g.default_country.clone().or(r.default_country).unwrap_or_else(|| "US".into());
         let s = Settings {
             base_url: g.base_url.clone().or(w.base_url).unwrap_or_else(|| DEFAULT_BASE_URL.into()),
             org_id: g.org_id.clone().or(w.org_id).filter(|s| !s.trim().is_empty()),
             token_env: g.token_env.clone().or(w.token_env).unwrap_or_else(|| "WEBEX_TOKEN".into()),
             token_file: g.token_file.clone().or(w.token_file),
-            timeout: secs(w.timeout_secs, "ECBN_SYNC_TIMEOUT_SECS", 30)?,
-            connect_timeout: secs(w.connect_timeout_secs, "ECBN_SYNC_CONNECT_TIMEOUT_SECS", 10)?,
+            timeout: secs(g.timeout_secs, w.timeout_secs, 30),
+            connect_timeout: secs(g.connect_timeout_secs, w.connect_timeout_secs, 10),
             rate: g.rate.or(l.rate).unwrap_or(20),
             concurrency: g.concurrency.or(l.concurrency).unwrap_or(16) as usize,
-            max_retries: env_parse("ECBN_SYNC_MAX_RETRIES")?.or(l.max_retries).unwrap_or(8),
-            max_backoff: secs(l.max_backoff_secs, "ECBN_SYNC_MAX_BACKOFF_SECS", 60)?,
+            max_retries: g.max_retries.or(l.max_retries).unwrap_or(8),
+            max_backoff: secs(g.max_backoff_secs, l.max_backoff_secs, 60),
             report_dir: g.report_dir.clone().or(r.report_dir).unwrap_or_else(|| "ecbn-reports".into()),
             max_changes: g.max_changes.or(r.max_changes),
             max_failures: g.max_failures.or(r.max_failures).or(l.max_failures),
-            skip_invalid: g.skip_invalid || r.skip_invalid.unwrap_or(false),
-            log_format: g.log_format.or(r.log_format).unwrap_or(LogFormat::Text),
-            default_country: {
-                let code = env_parse::<String>("ECBN_SYNC_DEFAULT_COUNTRY")?.or(r.default_country).unwrap_or_else(|| "US".into());
-                crate::phone::Country::parse(&code).ok_or_else(|| ConfigError::Invalid(format!(
-                    "default_country `{code}` is not a country code libphonenumber knows (use e.g. US, CA, GB, DE, FR, IT, AU)"
-                )))?
-            },
+            skip_invalid: g.skip_invalid.or(r.skip_invalid).unwrap_or(false),
+            log_format: g.log.log_format.or(r.log_format).unwrap_or(LogFormat::Text),
+            default_country: Country::parse(&country).ok_or_else(|| {
+                ConfigError::Invalid(format!(
+                    "default_country `{country}` is not a country code libphonenumber knows (use e.g. US, CA, GB, DE, FR, IT, AU)"
+                ))
+            })?,
             sheet: g.sheet.clone().or(r.sheet),
             limit: g.limit,
             detailed_exitcode: g.detailed_exitcode,
             sandbox: g.sandbox,
-            verbosity: g.verbose as i8 - g.quiet as i8,
+            verbosity: g.log.verbosity(),
         };
         s.validate()?;
         Ok(s)
     }
 
     /// How desired files are read under these settings.
-    pub fn read_options(&self) -> crate::desired::ReadOptions {
-        crate::desired::ReadOptions {
-            default_country: self.default_country,
-            sheet: self.sheet.clone(),
-            person_only: false,
-        }
+    pub(crate) fn read_options(&self) -> ReadOptions {
+        ReadOptions { default_country: self.default_country, sheet: self.sheet.clone() }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -172,9 +152,9 @@ impl Settings {
 
 /// `https://` anywhere; plain `http://` only to this machine (a token must never cross
 /// a network in clear text).
-pub fn check_base_url(url: &str) -> Result<reqwest::Url, ConfigError> {
-    let u = reqwest::Url::parse(url)
-        .map_err(|e| ConfigError::Invalid(format!("base_url `{url}` is not a URL: {e}")))?;
+pub(crate) fn check_base_url(url: &str) -> Result<reqwest::Url, ConfigError> {
+    let u =
+        reqwest::Url::parse(url).map_err(|e| ConfigError::Invalid(format!("base_url `{url}` is not a URL: {e}")))?;
     match u.scheme() {
         "https" => Ok(u),
         "http" => {
@@ -203,10 +183,8 @@ fn load_file(path: &Path, required: bool) -> Result<FileConfig, ConfigError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(FileConfig::default()),
         Err(e) => return Err(ConfigError::File { path: shown, message: e.to_string() }),
     };
-    toml::from_str(&text).map_err(|e| ConfigError::File {
-        path: shown,
-        message: e.to_string().trim().replace('\n', " "),
-    })
+    toml::from_str(&text)
+        .map_err(|e| ConfigError::File { path: shown, message: e.to_string().trim().replace('\n', " ") })
 }
 
 #[cfg(test)]
@@ -239,7 +217,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
         std::fs::write(&p, "[limits]\nrate = 5\nconcurrency = 3\n[run]\nskip_invalid = true\n").unwrap();
-        let g = GlobalArgs { config: Some(p), rate: Some(7), ..Default::default() };
+        let g = JobArgs { config: Some(p), rate: Some(7), ..Default::default() };
         let s = Settings::resolve(&g).unwrap();
         assert_eq!(s.rate, 7);
         assert_eq!(s.concurrency, 3);

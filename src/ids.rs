@@ -1,15 +1,17 @@
 //! Webex IDs: unpadded base64 of `ciscospark://<cluster>/<TYPE>/<uuid>`.
 //!
 //! The same entity can come back in several spellings (padded, URL-safe alphabet,
-//! `urn:TEAM:<cluster>` instead of `us`), so IDs are always compared by the decoded
-//! trailing UUID and never as strings.
+//! `urn:TEAM:<cluster>` instead of `us`), so IDs are compared by the decoded trailing
+//! UUID and never as strings. An ID is decoded once, when it is read; its spelling is
+//! kept because requests and reports use the ID as it was written.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use std::fmt;
 
 /// The entity types that appear in the IDs this tool handles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum IdKind {
+pub(crate) enum IdKind {
     People,
     Place,
     VirtualLine,
@@ -20,7 +22,7 @@ pub enum IdKind {
 }
 
 impl IdKind {
-    pub fn parse(s: &str) -> IdKind {
+    pub(crate) fn parse(s: &str) -> IdKind {
         match s.to_ascii_uppercase().as_str() {
             "PEOPLE" => IdKind::People,
             "PLACE" => IdKind::Place,
@@ -32,7 +34,7 @@ impl IdKind {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             IdKind::People => "PEOPLE",
             IdKind::Place => "PLACE",
@@ -45,33 +47,81 @@ impl IdKind {
     }
 
     /// Kinds that can be the target of a LOCATION_MEMBER_NUMBER ECBN.
-    pub fn is_member(self) -> bool {
-        matches!(
-            self,
-            IdKind::People | IdKind::Place | IdKind::VirtualLine | IdKind::HuntGroup
-        )
+    pub(crate) fn is_member(self) -> bool {
+        matches!(self, IdKind::People | IdKind::Place | IdKind::VirtualLine | IdKind::HuntGroup)
     }
 }
 
-/// A decoded Webex ID: its type and its lower-cased UUID (the identity).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct WebexId {
-    pub kind: IdKind,
-    pub uuid: String,
+/// The identity of an entity: the UUID its IDs end with. Standard UUIDs are held as
+/// 16 bytes (a million of them fit in a few tens of MB); anything else, lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Uuid {
+    Std([u8; 16]),
+    Other(Box<str>),
 }
+
+impl Uuid {
+    pub(crate) fn parse(s: &str) -> Uuid {
+        let hex: Vec<u8> = s.bytes().filter(|&b| b != b'-').collect();
+        let dashes_ok = s.len() == 36 && [8, 13, 18, 23].iter().all(|&i| s.as_bytes()[i] == b'-');
+        if dashes_ok && hex.len() == 32 && hex.iter().all(u8::is_ascii_hexdigit) {
+            let mut bytes = [0u8; 16];
+            for (i, pair) in hex.chunks(2).enumerate() {
+                let digit = |c: u8| (c as char).to_digit(16).unwrap_or(0) as u8;
+                bytes[i] = digit(pair[0]) << 4 | digit(pair[1]);
+            }
+            Uuid::Std(bytes)
+        } else {
+            Uuid::Other(s.to_ascii_lowercase().into())
+        }
+    }
+}
+
+impl fmt::Display for Uuid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Uuid::Std(b) => {
+                for (i, byte) in b.iter().enumerate() {
+                    if matches!(i, 4 | 6 | 8 | 10) {
+                        f.write_str("-")?;
+                    }
+                    write!(f, "{byte:02x}")?;
+                }
+                Ok(())
+            }
+            Uuid::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A Webex ID as written, with its decoded kind and identity.
+///
+/// Equality is identity: two spellings of one entity are equal.
+#[derive(Debug, Clone)]
+pub(crate) struct WebexId {
+    spelling: Box<str>,
+    kind: IdKind,
+    uuid: Uuid,
+}
+
+impl PartialEq for WebexId {
+    fn eq(&self, other: &Self) -> bool {
+        self.uuid == other.uuid
+    }
+}
+
+impl Eq for WebexId {}
 
 impl WebexId {
     /// Decode any spelling of a Webex ID; `None` when it is not one.
-    pub fn decode(raw: &str) -> Option<WebexId> {
-        let trimmed = raw.trim().trim_end_matches('=');
-        if trimmed.len() < 20 {
+    pub(crate) fn parse(raw: &str) -> Option<WebexId> {
+        let spelling = raw.trim();
+        let trimmed = spelling.trim_end_matches('=');
+        if trimmed.len() < 20 || trimmed.len() > 256 {
             return None;
         }
         // decode on the stack: this runs for every row of files with millions of rows
         let mut buf = [0u8; 192];
-        if trimmed.len() > 256 {
-            return None;
-        }
         let n = STANDARD_NO_PAD
             .decode_slice(trimmed, &mut buf)
             .or_else(|_| URL_SAFE_NO_PAD.decode_slice(trimmed, &mut buf))
@@ -83,35 +133,46 @@ impl WebexId {
         let kind = parts.next()?;
         // at least the cluster segment must precede TYPE/uuid
         parts.next()?;
-        let uuid_ok = !uuid.is_empty()
-            && uuid.len() <= 64
-            && uuid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        let uuid_ok =
+            !uuid.is_empty() && uuid.len() <= 64 && uuid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         if !uuid_ok || kind.is_empty() {
             return None;
         }
-        Some(WebexId {
-            kind: IdKind::parse(kind),
-            uuid: uuid.to_ascii_lowercase(),
+        Some(WebexId { spelling: spelling.into(), kind: IdKind::parse(kind), uuid: Uuid::parse(uuid) })
+    }
+
+    /// An ID the API returned. It always decodes in practice; if one did not, its whole
+    /// spelling stands in for the UUID, so two undecodable IDs still compare as strings.
+    pub(crate) fn from_api(raw: &str) -> WebexId {
+        WebexId::parse(raw).unwrap_or_else(|| WebexId {
+            spelling: raw.trim().into(),
+            kind: IdKind::Other,
+            uuid: Uuid::Other(raw.trim().into()),
         })
     }
 
+    pub(crate) fn as_str(&self) -> &str {
+        &self.spelling
+    }
+
+    pub(crate) fn kind(&self) -> IdKind {
+        self.kind
+    }
+
+    pub(crate) fn uuid(&self) -> &Uuid {
+        &self.uuid
+    }
+
     /// The canonical spelling: unpadded base64 of `ciscospark://us/<TYPE>/<uuid>`.
-    pub fn encode(kind: IdKind, uuid: &str) -> String {
+    pub(crate) fn encode(kind: IdKind, uuid: &str) -> String {
         STANDARD_NO_PAD.encode(format!("ciscospark://us/{}/{}", kind.as_str(), uuid))
     }
 }
 
-/// The UUID of an ID, or the trimmed raw string when it does not decode (so two
-/// undecodable spellings still compare as strings rather than all being equal).
-pub fn identity(raw: &str) -> String {
-    WebexId::decode(raw)
-        .map(|id| id.uuid)
-        .unwrap_or_else(|| raw.trim().to_string())
-}
-
-/// Whether two ID spellings name the same entity.
-pub fn same_entity(a: &str, b: &str) -> bool {
-    identity(a) == identity(b)
+impl fmt::Display for WebexId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.spelling)
+    }
 }
 
 #[cfg(test)]
@@ -125,31 +186,35 @@ mod tests {
     fn round_trip_and_spellings_compare_by_uuid() {
         let id = WebexId::encode(IdKind::People, UUID);
         assert!(!id.ends_with('='));
-        let d = WebexId::decode(&id).unwrap();
-        assert_eq!(d.kind, IdKind::People);
-        assert_eq!(d.uuid, UUID);
+        let d = WebexId::parse(&id).unwrap();
+        assert_eq!(d.kind(), IdKind::People);
+        assert_eq!(d.uuid().to_string(), UUID);
+        assert!(matches!(d.uuid(), Uuid::Std(_)), "a standard UUID is held as 16 bytes");
+        assert_eq!(d.as_str(), id, "the spelling is kept");
         let padded = STANDARD.encode(format!("ciscospark://us/PEOPLE/{UUID}"));
-        let team = STANDARD_NO_PAD.encode(format!(
-            "ciscospark://urn:TEAM:us-east-2_a/PEOPLE/{}",
-            UUID.to_uppercase()
-        ));
-        assert!(same_entity(&id, &padded));
-        assert!(same_entity(&id, &team));
-        assert!(!same_entity(&id, &WebexId::encode(IdKind::People, "other")));
+        let team = STANDARD_NO_PAD.encode(format!("ciscospark://urn:TEAM:us-east-2_a/PEOPLE/{}", UUID.to_uppercase()));
+        assert_eq!(d, WebexId::parse(&padded).unwrap());
+        assert_eq!(d, WebexId::parse(&team).unwrap());
+        assert_ne!(d, WebexId::parse(&WebexId::encode(IdKind::People, "other")).unwrap());
+        assert_eq!(Uuid::parse("Other"), Uuid::Other("other".into()));
     }
 
     #[test]
-    fn rejects_non_ids() {
-        assert!(WebexId::decode("alice@example.com").is_none());
-        assert!(WebexId::decode("+14085550101").is_none());
-        assert!(WebexId::decode(&STANDARD_NO_PAD.encode("https://example.com/PEOPLE/x")).is_none());
-        assert!(WebexId::decode("").is_none());
+    fn rejects_non_ids_and_keeps_api_ids_anyway() {
+        assert!(WebexId::parse("alice@example.com").is_none());
+        assert!(WebexId::parse("+14085550101").is_none());
+        assert!(WebexId::parse(&STANDARD_NO_PAD.encode("https://example.com/PEOPLE/x")).is_none());
+        assert!(WebexId::parse("").is_none());
+        let odd = WebexId::from_api("not-an-id");
+        assert_eq!(odd.as_str(), "not-an-id");
+        assert_eq!(odd, WebexId::from_api(" not-an-id "));
+        assert_ne!(odd, WebexId::from_api("another"));
     }
 
     #[test]
     fn kinds() {
         let ws = WebexId::encode(IdKind::Place, UUID);
-        assert_eq!(WebexId::decode(&ws).unwrap().kind, IdKind::Place);
+        assert_eq!(WebexId::parse(&ws).unwrap().kind(), IdKind::Place);
         assert!(IdKind::HuntGroup.is_member());
         assert!(!IdKind::Location.is_member());
     }

@@ -12,7 +12,7 @@ static JSON: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(
 
 /// A message for the person at the terminal (a file error, a refusal): a plain line on
 /// stderr, or a JSON log object when logs are JSON (every stderr line is one then).
-pub fn diag(message: &str) {
+pub(crate) fn diag(message: &str) {
     if JSON.load(std::sync::atomic::Ordering::Relaxed) {
         // the same shape as tracing-subscriber's JSON lines; written directly so it
         // also works before logging is set up (configuration errors)
@@ -26,12 +26,12 @@ pub fn diag(message: &str) {
 }
 
 /// Choose the stderr format of `diag` before logging itself is set up.
-pub fn set_json(json: bool) {
+pub(crate) fn set_json(json: bool) {
     JSON.store(json, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Set up logging once, when the settings are known.
-pub fn init(format: LogFormat, verbosity: i8) {
+pub(crate) fn init(format: LogFormat, verbosity: i8) {
     set_json(format == LogFormat::Json);
     let level = match verbosity {
         i8::MIN..=-2 => "error",
@@ -46,7 +46,13 @@ pub fn init(format: LogFormat, verbosity: i8) {
     let registry = tracing_subscriber::registry().with(filter);
     let result = match format {
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr).with_current_span(false).with_span_list(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr)
+                    .with_current_span(false)
+                    .with_span_list(false),
+            )
             .try_init(),
         LogFormat::Text if std::io::stderr().is_terminal() => {
             let bar = IndicatifLayer::new();

@@ -1,36 +1,28 @@
-//! The `ecbn-sync` binary: parse the command line, install signal handling, call the
-//! library, exit with its code.
+//! The `ecbn-sync` binary: parse the command line, install signal handling, run the
+//! library, print how the run ended, exit with its code.
 
-use clap::Parser;
+use anyhow::Context as _;
 use tokio_util::sync::CancellationToken;
 
 fn main() {
-    let cli = match ecbn_sync::cli::Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            let code = match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                _ => ecbn_sync::engine::exit::USAGE,
-            };
-            let _ = e.print();
-            std::process::exit(code);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            std::process::exit(1);
-        }
-    };
-    let code = runtime.block_on(async {
-        let interrupt = CancellationToken::new();
-        tokio::spawn(watch_signals(interrupt.clone()));
-        ecbn_sync::run(cli, interrupt).await
+    let result = ecbn_sync::cli::parse().and_then(|invocation| {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        let result = runtime.block_on(async {
+            let interrupt = CancellationToken::new();
+            tokio::spawn(watch_signals(interrupt.clone()));
+            ecbn_sync::run(invocation, interrupt).await
+        });
+        // don't wait for in-flight tasks of a stopped run
+        runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+        result
     });
-    // don't wait for in-flight tasks of a stopped run
-    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    std::process::exit(code);
+    if let Err(e) = &result {
+        e.report();
+    }
+    std::process::exit(ecbn_sync::exit_code(&result));
 }
 
 /// First SIGINT/SIGTERM: stop taking new work (the run writes its reports, exit 130).

@@ -8,11 +8,11 @@ use phonenumber::{Mode, PhoneNumber};
 
 /// A country for completing national numbers (ISO 3166 alpha-2, e.g. `US`, `IT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Country(Id);
+pub(crate) struct Country(Id);
 
 impl Country {
     /// `None` when libphonenumber has no metadata for the code.
-    pub fn parse(code: &str) -> Option<Country> {
+    pub(crate) fn parse(code: &str) -> Option<Country> {
         code.trim().to_ascii_uppercase().parse::<Id>().ok().map(Country)
     }
 }
@@ -30,14 +30,14 @@ impl std::fmt::Display for Country {
 }
 
 /// Does the text look like a phone number at all (as opposed to an ID or an email)?
-pub fn looks_like_phone(s: &str) -> bool {
+pub(crate) fn looks_like_phone(s: &str) -> bool {
     let s = s.trim();
     let digits = s.chars().filter(|c| c.is_ascii_digit()).count();
     (7..=16).contains(&digits) && s.chars().all(|c| c.is_ascii_digit() || " +-().\u{a0}/".contains(c))
 }
 
 /// Normalise to `+E.164`; `None` when the text is not a complete number.
-pub fn normalize(raw: &str, country: Country) -> Option<String> {
+pub(crate) fn normalize(raw: &str, country: Country) -> Option<String> {
     let s = raw.trim();
     if !looks_like_phone(s) {
         return None;
@@ -69,12 +69,21 @@ fn complete(n: Option<PhoneNumber>, written_in: Option<Country>) -> Option<Phone
     let len = n.national().to_string().len() as u16;
     // libphonenumber's general lengths are the union of its number types' lengths
     let d = meta.descriptors();
-    let types = [d.fixed_line(), d.mobile(), d.toll_free(), d.premium_rate(), d.shared_cost(), d.personal_number(), d.voip(), d.uan()];
+    let types = [
+        d.fixed_line(),
+        d.mobile(),
+        d.toll_free(),
+        d.premium_rate(),
+        d.shared_cost(),
+        d.personal_number(),
+        d.voip(),
+        d.uan(),
+    ];
     types.into_iter().flatten().any(|t| t.possible_length().contains(&len)).then_some(n)
 }
 
 /// Compare two numbers as the API may spell them (with or without `+`, spaces).
-pub fn same_number(a: &str, b: &str) -> bool {
+pub(crate) fn same_number(a: &str, b: &str) -> bool {
     let d = |s: &str| s.chars().filter(|c| c.is_ascii_digit()).collect::<String>();
     let (a, b) = (d(a), d(b));
     !a.is_empty() && a == b

@@ -1,190 +1,216 @@
-//! Resolution of emails and phone numbers to IDs, with the fewest requests: up to 20
-//! distinct emails → one `/people?email=` each; more → one paged listing. Phone-number
-//! targets → one `availableNumbers?phoneNumber=` per row, which also proves the number
-//! is a valid ECBN target (active, same location).
+//! Emails and phone numbers to IDs, with the fewest requests: up to 20 distinct emails →
+//! one `/people?email=` each; more → one paged listing. An email resolves only when
+//! exactly one person has it. Phone-number targets → one `availableNumbers?phoneNumber=`
+//! per row, which also proves the number is a valid ECBN target (active, same location).
 
-use crate::desired::{PersonRef, Row, RowStatus, TargetRef};
+use crate::ids::WebexId;
 use crate::phone;
+use crate::row::{
+    Desired, Email, Failure, Field, LookedUp, MemberRef, Problem, Resolved, Row, RowErrors, Setting, TargetRef,
+    Unresolved,
+};
 use crate::webex::{ApiError, Client};
+use crate::wire::{AvailableNumbers, Person};
 use futures_util::StreamExt;
 use std::collections::{BTreeSet, HashMap};
 
 /// At most this many distinct emails are looked up one by one.
-pub const EMAIL_LOOKUP_MAX: usize = 20;
+pub(crate) const EMAIL_LOOKUP_MAX: usize = 20;
 
-fn emails_needed(rows: &[Row]) -> BTreeSet<String> {
-    let mut set = BTreeSet::new();
-    for d in rows.iter().filter_map(Row::desired) {
-        if let PersonRef::Email(e) = &d.person
-            && d.person_id.is_none()
-        {
-            set.insert(e.clone());
-        }
-        if let Some(TargetRef::Email(e)) = &d.target
-            && d.target_id.is_none()
-        {
-            set.insert(e.clone());
-        }
-    }
-    set
+/// Why an email did not resolve to one person.
+#[derive(Debug)]
+pub(crate) enum NotFound {
+    Unknown,
+    Ambiguous(usize),
+    Failed(ApiError),
+    Stopped,
 }
 
-/// email → IDs of the people with it (several = ambiguous), or the lookup's error.
-type EmailMap = HashMap<String, Result<Vec<String>, String>>;
+/// What the API says of each email asked about: the people who have it.
+pub(crate) struct EmailBook {
+    people: HashMap<Email, Result<Vec<Person>, ApiError>>,
+    /// The run stopped (a signal, a 401) during the look-ups: none of them counts.
+    stopped: bool,
+}
 
-async fn lookup_emails(client: &Client, emails: &BTreeSet<String>, concurrency: usize) -> EmailMap {
-    let mut map = EmailMap::new();
-    if emails.is_empty() {
-        return map;
-    }
-    if emails.len() <= EMAIL_LOOKUP_MAX {
-        let mut s = futures_util::stream::iter(emails.iter().cloned())
-            .map(|e| async move {
-                let call = client.people_by_email(&e).await;
-                (e, call)
-            })
-            .buffer_unordered(concurrency.max(1));
-        while let Some((e, call)) = s.next().await {
-            let r = call.result.map_err(|err| err.to_string()).map(|list| {
-                list.items
-                    .into_iter()
-                    .filter(|p| p.emails.iter().any(|x| x.eq_ignore_ascii_case(&e)))
-                    .map(|p| p.id)
-                    .collect()
-            });
-            map.insert(e, r);
-        }
-        return map;
-    }
-    for e in emails {
-        map.insert(e.clone(), Ok(Vec::new()));
-    }
-    let mut url = Some(client.people_listing_url(None));
-    while let Some(u) = url.take() {
-        let call = client.people_page(u).await;
-        match call.result {
-            Ok((list, next)) => {
-                for p in list.items {
-                    for e in &p.emails {
-                        if let Some(Ok(v)) = map.get_mut(&e.to_lowercase()) {
-                            v.push(p.id.clone());
-                        }
-                    }
-                }
-                url = next;
+impl EmailBook {
+    pub(crate) async fn look_up(client: &Client, emails: BTreeSet<Email>, concurrency: usize) -> EmailBook {
+        let mut book = HashMap::new();
+        if emails.len() <= EMAIL_LOOKUP_MAX {
+            let mut s = futures_util::stream::iter(emails)
+                .map(|e| async move {
+                    let call = client.people_by_email(e.as_str()).await;
+                    (e, call.result.map(|list| list.items))
+                })
+                .buffer_unordered(concurrency.max(1));
+            while let Some((e, people)) = s.next().await {
+                book.insert(e, people);
             }
-            Err(err) => {
-                let m = err.to_string();
-                for v in map.values_mut() {
-                    *v = Err(m.clone());
-                }
+            return EmailBook { people: book, stopped: client.transport().stopped() };
+        }
+        book.extend(emails.into_iter().map(|e| (e, Ok(Vec::new()))));
+        if let Err(err) = client.people_listing(None, |p| note_person(&mut book, p)).await {
+            for v in book.values_mut() {
+                *v = Err(err.clone());
             }
         }
+        EmailBook { people: book, stopped: client.transport().stopped() }
     }
-    map
+
+    /// The one person who has `email` (compared case-insensitively and exactly).
+    pub(crate) fn person(&self, email: &Email) -> Result<&Person, NotFound> {
+        if self.stopped {
+            return Err(NotFound::Stopped);
+        }
+        match self.people.get(email) {
+            Some(Ok(people)) => {
+                let mut matching =
+                    people.iter().filter(|p| p.emails.iter().any(|x| x.eq_ignore_ascii_case(email.as_str())));
+                match (matching.next(), matching.count()) {
+                    (Some(p), 0) => Ok(p),
+                    (Some(_), more) => Err(NotFound::Ambiguous(more + 1)),
+                    (None, _) => Err(NotFound::Unknown),
+                }
+            }
+            Some(Err(ApiError::Cancelled)) | None => Err(NotFound::Stopped),
+            Some(Err(e)) => Err(NotFound::Failed(e.clone())),
+        }
+    }
+
+    fn id(&self, email: &Email, field: Field) -> Result<WebexId, Unresolved> {
+        let p = self.person(email).map_err(|why| not_found(why, email, field))?;
+        Ok(WebexId::from_api(&p.id))
+    }
 }
 
-fn pick(map: &EmailMap, email: &str, what: &str) -> Result<String, RowStatus> {
-    match map.get(email) {
-        Some(Ok(ids)) if ids.len() == 1 => Ok(ids[0].clone()),
-        Some(Ok(ids)) if ids.is_empty() => Err(RowStatus::Invalid(format!("{what}: no person with the email `{email}`"))),
-        Some(Ok(ids)) => Err(RowStatus::Invalid(format!("{what}: the email `{email}` matches {} people", ids.len()))),
-        // the API did not answer: not the file's fault
-        Some(Err(e)) => Err(RowStatus::Unresolved(format!("{what}: looking up `{email}` failed: {e}"))),
-        None => Err(RowStatus::Unresolved(format!("{what}: `{email}` was not looked up"))),
+fn note_person(book: &mut HashMap<Email, Result<Vec<Person>, ApiError>>, p: Person) {
+    for e in &p.emails {
+        if let Some(Ok(v)) = book.get_mut(&Email::new(e)) {
+            v.push(p.clone());
+        }
     }
 }
 
-/// Resolve in place: rows whose email or number does not resolve become `Invalid`,
-/// rows whose look-up failed (the API, not the file) become `Unresolved`.
-pub async fn resolve(client: &Client, rows: &mut [Row], concurrency: usize) {
-    let emails = emails_needed(rows);
-    let map = lookup_emails(client, &emails, concurrency).await;
+/// A look-up that found no single person: the file's fault, the API's, or a stop.
+pub(crate) fn not_found(why: NotFound, email: &Email, field: Field) -> Unresolved {
+    let invalid = |problem| Unresolved::Invalid(RowErrors::one(field, problem));
+    match why {
+        NotFound::Unknown => invalid(Problem::UnknownEmail(email.clone())),
+        NotFound::Ambiguous(matches) => invalid(Problem::AmbiguousEmail { email: email.clone(), matches }),
+        NotFound::Failed(error) => {
+            Unresolved::Failed(Failure::Lookup { field, subject: LookedUp::Email(email.clone()), error })
+        }
+        NotFound::Stopped => Unresolved::Stopped,
+    }
+}
+
+/// A row between the two kinds of look-up: emails done, a phone number left.
+enum Halfway {
+    Done(Resolved),
+    Phone { member: WebexId, number: Box<str> },
+    Not(Unresolved),
+}
+
+/// Resolve every row's emails and phone numbers; rows keep their order.
+pub(crate) async fn resolve(
+    client: &Client,
+    rows: Vec<Row<Desired>>,
+    concurrency: usize,
+) -> Vec<Row<Result<Resolved, Unresolved>>> {
+    let mut emails = BTreeSet::new();
+    for d in rows.iter().map(|r| &r.stage) {
+        if let MemberRef::Email(e) = &d.member {
+            emails.insert(e.clone());
+        }
+        if let Some(TargetRef::Email(e)) = d.setting.target() {
+            emails.insert(e.clone());
+        }
+    }
+    let book = EmailBook::look_up(client, emails, concurrency).await;
+    let halfway: Vec<Row<Halfway>> = rows.into_iter().map(|r| r.map(|d| halfway(&d, &book))).collect();
+    resolve_phones(client, halfway, concurrency).await
+}
+
+fn halfway(d: &Desired, book: &EmailBook) -> Halfway {
+    let member = match &d.member {
+        MemberRef::Id(id) => id.clone(),
+        MemberRef::Email(e) => match book.id(e, Field::Member) {
+            Ok(id) => id,
+            Err(u) => return Halfway::Not(u),
+        },
+    };
+    let setting = match d.setting.clone() {
+        Setting::DirectLine => Setting::DirectLine,
+        Setting::LocationEcbn => Setting::LocationEcbn,
+        Setting::LocationMember(TargetRef::Id(id)) => Setting::LocationMember(id),
+        Setting::LocationMember(TargetRef::Email(e)) => match book.id(&e, Field::LocationMember) {
+            Ok(id) => Setting::LocationMember(id),
+            Err(u) => return Halfway::Not(u),
+        },
+        Setting::LocationMember(TargetRef::Phone(number)) => return Halfway::Phone { member, number },
+    };
+    Halfway::Done(Resolved { member, setting })
+}
+
+async fn resolve_phones(
+    client: &Client,
+    rows: Vec<Row<Halfway>>,
+    concurrency: usize,
+) -> Vec<Row<Result<Resolved, Unresolved>>> {
+    // a stopped run (signal, 401, outage) sends no more look-ups
     let stopped = client.transport().stopped();
-    for r in rows.iter_mut() {
-        let RowStatus::Valid(d) = &mut r.status else { continue };
-        if stopped {
-            continue;
-        }
-        let mut err = None;
-        if let PersonRef::Email(e) = &d.person
-            && d.person_id.is_none()
-        {
-            match pick(&map, e, "person") {
-                Ok(id) => d.person_id = Some(id),
-                Err(m) => err = Some(m),
+    let mut out: Vec<Option<Row<Result<Resolved, Unresolved>>>> = Vec::with_capacity(rows.len());
+    let mut jobs = Vec::new();
+    for (i, r) in rows.into_iter().enumerate() {
+        let Row { line, written, trail, stage } = r;
+        let stage = match stage {
+            Halfway::Phone { member, number } if !stopped => {
+                jobs.push((i, Row { line, written, trail, stage: (member, number) }));
+                out.push(None);
+                continue;
             }
-        }
-        if err.is_none()
-            && let Some(TargetRef::Email(e)) = &d.target
-            && d.target_id.is_none()
-        {
-            match pick(&map, e, "location_member") {
-                Ok(id) => d.target_id = Some(id),
-                Err(m) => err = Some(m),
-            }
-        }
-        if let Some(status) = err {
-            r.status = status;
-        }
+            Halfway::Phone { .. } => Err(Unresolved::Stopped),
+            Halfway::Done(res) => Ok(res),
+            Halfway::Not(u) => Err(u),
+        };
+        out.push(Some(Row { line, written, trail, stage }));
     }
-    if client.transport().stopped() {
-        // a stopped run (signal, 401, outage): unresolved rows are not the file's fault;
-        // they stay valid and are reported `not_attempted`
-        return;
-    }
-    resolve_phones(client, rows, concurrency).await;
-}
-
-async fn resolve_phones(client: &Client, rows: &mut [Row], concurrency: usize) {
-    let jobs: Vec<(usize, String, String)> = rows
-        .iter()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            let d = r.desired()?;
-            match (&d.target, &d.person_id, &d.target_id) {
-                (Some(TargetRef::Phone(p)), Some(pid), None) => Some((i, pid.clone(), p.clone())),
-                _ => None,
-            }
-        })
-        .collect();
     let mut s = futures_util::stream::iter(jobs)
-        .map(|(i, pid, number)| async move {
-            let call = client.available_numbers(&pid, &number).await;
-            (i, number, call.result)
+        .map(|(i, r)| async move {
+            let answer = client.available_numbers(r.stage.0.as_str(), &r.stage.1).await.result;
+            (i, r, answer)
         })
         .buffer_unordered(concurrency.max(1));
-    while let Some((i, number, result)) = s.next().await {
-        let outcome = match result {
-            Ok(list) => {
-                let hit = list
-                    .phone_numbers
-                    .iter()
-                    .find(|n| n.phone_number.as_deref().is_some_and(|x| phone::same_number(x, &number)));
-                match hit {
-                    Some(n) if n.state.as_deref() != Some("ACTIVE") => Err(RowStatus::Invalid(format!(
-                        "location_member: {number} is not an active number (state {})",
-                        n.state.as_deref().unwrap_or("unknown")
-                    ))),
-                    Some(n) => n.owner.as_ref().map(|o| o.id.clone()).ok_or_else(|| {
-                        RowStatus::Invalid(format!("location_member: {number} belongs to no member (a location number cannot be a member target)"))
-                    }),
-                    None => Err(RowStatus::Invalid(format!(
-                        "location_member: {number} is not a valid ECBN target for this person (no active number of a member of their location)"
-                    ))),
-                }
-            }
-            Err(ApiError::Cancelled) => Err(RowStatus::Unresolved("location_member: not resolved: the run stopped".into())),
-            Err(e) => Err(RowStatus::Unresolved(format!("location_member: looking up {number} failed: {e}"))),
-        };
-        let r = &mut rows[i];
-        match outcome {
-            Ok(id) => {
-                if let RowStatus::Valid(d) = &mut r.status {
-                    d.target_id = Some(id);
-                }
-            }
-            Err(status) => r.status = status,
+    while let Some((i, r, answer)) = s.next().await {
+        let Row { line, written, trail, stage: (member, number) } = r;
+        let stage = target_of(answer, &number).map(|t| Resolved { member, setting: Setting::LocationMember(t) });
+        out[i] = Some(Row { line, written, trail, stage });
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// The member whose active number `number` is, among a member's valid targets.
+fn target_of(answer: Result<AvailableNumbers, ApiError>, number: &str) -> Result<WebexId, Unresolved> {
+    let invalid = |problem| Unresolved::Invalid(RowErrors::one(Field::LocationMember, problem));
+    let list = match answer {
+        Ok(list) => list,
+        Err(ApiError::Cancelled) => return Err(Unresolved::Stopped),
+        Err(error) => {
+            let subject = LookedUp::Phone(number.into());
+            return Err(Unresolved::Failed(Failure::Lookup { field: Field::LocationMember, subject, error }));
         }
+    };
+    let hit =
+        list.phone_numbers.iter().find(|n| n.phone_number.as_deref().is_some_and(|x| phone::same_number(x, number)));
+    match hit {
+        Some(n) if n.state.as_deref() != Some("ACTIVE") => Err(invalid(Problem::InactiveNumber {
+            number: number.into(),
+            state: n.state.as_deref().unwrap_or("unknown").into(),
+        })),
+        Some(n) => match &n.owner {
+            Some(o) => Ok(WebexId::from_api(&o.id)),
+            None => Err(invalid(Problem::NumberWithoutOwner(number.into()))),
+        },
+        None => Err(invalid(Problem::NotATarget(number.into()))),
     }
 }

@@ -9,7 +9,7 @@ use std::fmt;
 /// elsewhere and turned into a row failure, never written back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Selected {
+pub(crate) enum Selected {
     DirectLine,
     LocationEcbn,
     LocationMemberNumber,
@@ -18,14 +18,14 @@ pub enum Selected {
 
 impl Selected {
     /// Case-insensitive parse; `None` for anything unknown.
-    pub fn parse(s: &str) -> Option<Selected> {
+    pub(crate) fn parse(s: &str) -> Option<Selected> {
         let s = s.trim();
         [Selected::DirectLine, Selected::LocationEcbn, Selected::LocationMemberNumber, Selected::None]
             .into_iter()
             .find(|v| v.as_str().eq_ignore_ascii_case(s))
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Selected::DirectLine => "DIRECT_LINE",
             Selected::LocationEcbn => "LOCATION_ECBN",
@@ -35,7 +35,7 @@ impl Selected {
     }
 
     /// Values the PUT accepts (NONE is refused by the API with 25100).
-    pub fn settable(self) -> bool {
+    pub(crate) fn settable(self) -> bool {
         self != Selected::None
     }
 }
@@ -49,7 +49,7 @@ impl fmt::Display for Selected {
 /// One option block of the ECBN GET (`directLineInfo`, `locationECBNInfo`, ...).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcbnInfo {
+pub(crate) struct EcbnInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -71,16 +71,12 @@ pub struct EcbnInfo {
 /// `GET .../people/{personId}/emergencyCallbackNumber`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcbnGet {
+pub(crate) struct EcbnGet {
     #[serde(default)]
     pub selected: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direct_line_info: Option<EcbnInfo>,
-    #[serde(
-        rename = "locationECBNInfo",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "locationECBNInfo", default, skip_serializing_if = "Option::is_none")]
     pub location_ecbn_info: Option<EcbnInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location_member_info: Option<EcbnInfo>,
@@ -94,7 +90,7 @@ pub struct EcbnGet {
 
 impl EcbnGet {
     /// The block that describes the current selection: what a callback reaches today.
-    pub fn effective_block(&self) -> Option<&EcbnInfo> {
+    pub(crate) fn effective_block(&self) -> Option<&EcbnInfo> {
         match self.selected.as_deref().and_then(Selected::parse)? {
             Selected::DirectLine => self.direct_line_info.as_ref(),
             Selected::LocationEcbn => self.location_ecbn_info.as_ref(),
@@ -109,7 +105,7 @@ impl EcbnGet {
 /// (other clients send them).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EcbnPut {
+pub(crate) struct EcbnPut {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selected: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -123,7 +119,7 @@ pub struct EcbnPut {
 /// `GET .../emergencyCallbackNumber/dependencies`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Dependencies {
+pub(crate) struct Dependencies {
     pub is_location_ecbn_default: bool,
     pub is_self_ecbn_default: bool,
     pub dependent_member_count: u64,
@@ -132,7 +128,7 @@ pub struct Dependencies {
 /// Webex error body.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     #[serde(default)]
     pub message: String,
     #[serde(default)]
@@ -143,7 +139,7 @@ pub struct ErrorBody {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ErrorItem {
+pub(crate) struct ErrorItem {
     #[serde(default)]
     pub description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -152,14 +148,14 @@ pub struct ErrorItem {
 
 /// `GET /people` page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PeopleList {
+pub(crate) struct PeopleList {
     #[serde(default)]
     pub items: Vec<Person>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Person {
+pub(crate) struct Person {
     pub id: String,
     #[serde(default)]
     pub emails: Vec<String>,
@@ -181,7 +177,7 @@ pub struct Person {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PersonPhone {
+pub(crate) struct PersonPhone {
     #[serde(default, rename = "type")]
     pub kind: String,
     #[serde(default)]
@@ -193,14 +189,14 @@ pub struct PersonPhone {
 /// `GET .../emergencyCallbackNumber/availableNumbers`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AvailableNumbers {
+pub(crate) struct AvailableNumbers {
     #[serde(default)]
     pub phone_numbers: Vec<AvailableNumber>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AvailableNumber {
+pub(crate) struct AvailableNumber {
     #[serde(default)]
     pub phone_number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -221,7 +217,7 @@ pub struct AvailableNumber {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NumberOwner {
+pub(crate) struct NumberOwner {
     pub id: String,
     #[serde(rename = "type", default)]
     pub kind: String,
@@ -235,13 +231,12 @@ pub struct NumberOwner {
 
 /// Route templates, as the simulator books them in `/_sim/stats` and the client books
 /// them in the summary (prefixed by the base URL's path, e.g. `/v1`).
-pub mod routes {
-    pub const ECBN: &str = "/telephony/config/people/{personId}/emergencyCallbackNumber";
-    pub const DEPENDENCIES: &str =
-        "/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies";
-    pub const AVAILABLE_NUMBERS: &str =
+pub(crate) mod routes {
+    pub(crate) const ECBN: &str = "/telephony/config/people/{personId}/emergencyCallbackNumber";
+    pub(crate) const DEPENDENCIES: &str = "/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies";
+    pub(crate) const AVAILABLE_NUMBERS: &str =
         "/telephony/config/people/{personId}/emergencyCallbackNumber/availableNumbers";
-    pub const PEOPLE: &str = "/people";
+    pub(crate) const PEOPLE: &str = "/people";
 }
 
 #[cfg(test)]
@@ -268,10 +263,7 @@ mod tests {
 
     #[test]
     fn put_body_sends_only_what_is_set() {
-        let b = EcbnPut {
-            selected: Some("DIRECT_LINE".into()),
-            ..Default::default()
-        };
+        let b = EcbnPut { selected: Some("DIRECT_LINE".into()), ..Default::default() };
         assert_eq!(serde_json::to_string(&b).unwrap(), r#"{"selected":"DIRECT_LINE"}"#);
     }
 }

@@ -1,20 +1,28 @@
+use super::csv::detect_delimiter;
+use super::parse::is_email;
 use super::*;
 use crate::ids::{IdKind, WebexId};
+use crate::row::{Desired, Email, Setting, TargetRef};
+use crate::wire::Selected;
 
 fn pid(n: u32) -> String {
     WebexId::encode(IdKind::People, &format!("00000000-0000-4000-8000-{n:012}"))
 }
 
-fn read_str(s: &str) -> Result<Vec<Row>, FileError> {
+fn read_str(s: &str) -> Result<Vec<Row<Parsed>>, FileError> {
     read_csv_bytes(s.as_bytes(), "f.csv", &ReadOptions::default())
 }
 
-fn invalid(rows: &[Row], line: usize) -> String {
+fn invalid(rows: &[Row<Parsed>], line: u32) -> String {
     let r = rows.iter().find(|r| r.line == line).expect("row at line");
-    match &r.status {
-        RowStatus::Invalid(m) => m.clone(),
-        other => panic!("line {line} not invalid: {other:?}"),
+    match &r.stage {
+        Err(e) => e.to_string(),
+        Ok(d) => panic!("line {line} not invalid: {d:?}"),
     }
+}
+
+fn desired(r: &Row<Parsed>) -> &Desired {
+    r.stage.as_ref().expect("a valid row")
 }
 
 #[test]
@@ -29,13 +37,13 @@ fn reads_ids_emails_phones_with_bom_semicolons_and_aliases() {
     assert_eq!(rows[0].line, 2);
     assert_eq!(rows[1].line, 4, "blank lines count");
     assert_eq!(rows[2].line, 5);
-    let d = rows[1].desired().unwrap();
-    assert_eq!(d.selected, Selected::LocationMemberNumber);
-    assert_eq!(d.target, Some(TargetRef::Phone("+14085550101".into())));
-    assert_eq!(rows[1].person_raw, pid(2), "leading ' stripped");
-    let d = rows[2].desired().unwrap();
-    assert_eq!(d.person, PersonRef::Email("bob@example.com".into()));
-    assert_eq!(d.person_id, None);
+    let d = desired(&rows[1]);
+    assert_eq!(d.setting.selected(), Selected::LocationMemberNumber);
+    assert_eq!(d.setting, Setting::LocationMember(TargetRef::Phone("+14085550101".into())));
+    assert_eq!(&*rows[1].written.member, pid(2), "leading ' stripped");
+    let d = desired(&rows[2]);
+    assert_eq!(d.member, MemberRef::Email(Email::new("bob@example.com")));
+    assert_eq!(&*rows[2].written.member, "Bob@Example.com", "the report shows the cell as written");
 }
 
 #[test]
@@ -77,8 +85,16 @@ fn row_errors_name_line_and_field() {
          a@@b,DIRECT_LINE,\n\
          {p9},LOCATION_MEMBER_NUMBER,555-0101\n\
          {p10},,\n",
-        p1 = pid(1), p2 = pid(2), p3 = pid(3), p4 = pid(4), p5 = pid(5), p6 = pid(6),
-        p7 = pid(7), p8 = pid(8), p9 = pid(9), p10 = pid(10)
+        p1 = pid(1),
+        p2 = pid(2),
+        p3 = pid(3),
+        p4 = pid(4),
+        p5 = pid(5),
+        p6 = pid(6),
+        p7 = pid(7),
+        p8 = pid(8),
+        p9 = pid(9),
+        p10 = pid(10)
     );
     let rows = read_str(&s).unwrap();
     assert!(invalid(&rows, 2).starts_with("selected: unknown value `BOGUS`"));
@@ -87,7 +103,7 @@ fn row_errors_name_line_and_field() {
     assert!(invalid(&rows, 5).contains("people only"));
     assert!(invalid(&rows, 6).contains("neither an email address nor a decodable Webex person ID"));
     assert!(invalid(&rows, 7).contains("neither a member ID, an email address nor a phone number"));
-    assert!(invalid(&rows, 8).contains("its own person"));
+    assert!(rows.iter().find(|r| r.line == 8).unwrap().stage.is_ok(), "self-pointing is a cross-row check (plan)");
     assert!(invalid(&rows, 9).contains("NONE cannot be set; choose a value"));
     assert!(invalid(&rows, 10).contains("ragged row: 2 fields where the header has 3"));
     assert!(invalid(&rows, 11).contains("LOCATION ID, not a member"));
@@ -103,12 +119,12 @@ fn undecodable_row_and_huge_and_multiline_cells() {
     bytes.extend_from_slice(format!("\"{}\",\"DIRECT\nLINE\"\n", "x".repeat(10 << 20)).as_bytes());
     bytes.extend_from_slice(format!("{},LOCATION_ECBN\n", pid(2)).as_bytes());
     let rows = read_csv_bytes(&bytes, "f.csv", &ReadOptions::default()).unwrap();
-    assert!(rows[0].is_valid());
+    assert!(rows[0].stage.is_ok());
     assert!(invalid(&rows, 3).contains("undecodable bytes"));
     let m = invalid(&rows, 4);
     assert!(m.len() < 400, "huge cells are not echoed whole: {} bytes", m.len());
     assert_eq!(rows[3].line, 6, "a multi-line record reports its first line; the next follows");
-    assert!(rows[3].is_valid());
+    assert!(rows[3].stage.is_ok());
 }
 
 #[test]
@@ -116,13 +132,17 @@ fn target_kinds() {
     let ws = WebexId::encode(IdKind::Place, "11111111-0000-4000-8000-000000000001");
     let s = format!(
         "person,selected,location_member\n{},location_member_number,{ws}\n{},LOCATION_MEMBER_NUMBER,Ana@Example.com\n{},LOCATION_MEMBER_NUMBER,+1 408 555 0101\n",
-        pid(1), pid(2), pid(3)
+        pid(1),
+        pid(2),
+        pid(3)
     );
     let rows = read_str(&s).unwrap();
-    assert!(matches!(rows[0].desired().unwrap().target, Some(TargetRef::Id(_))));
-    assert_eq!(rows[0].desired().unwrap().target_id.as_deref(), Some(ws.as_str()));
-    assert_eq!(rows[1].desired().unwrap().target, Some(TargetRef::Email("ana@example.com".into())));
-    assert_eq!(rows[2].desired().unwrap().target, Some(TargetRef::Phone("+14085550101".into())));
+    match desired(&rows[0]).setting.target() {
+        Some(TargetRef::Id(id)) => assert_eq!(id.as_str(), ws),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(desired(&rows[1]).setting.target(), Some(&TargetRef::Email(Email::new("ana@example.com"))));
+    assert_eq!(desired(&rows[2]).setting.target(), Some(&TargetRef::Phone("+14085550101".into())));
 }
 
 #[test]
@@ -151,13 +171,15 @@ fn sample_bad_file_lines() {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/samples/desired-bad.csv")).unwrap();
     let rows = read_csv_bytes(&bytes, "bad.csv", &ReadOptions::default()).unwrap();
     assert_eq!(rows.last().unwrap().line, 14);
-    // the two rows for the same person are caught by plan::cross_check, not here
-    assert_eq!(rows.iter().filter(|r| !r.is_valid()).count(), 10);
+    // the two rows for the same person and the self-pointing row are caught by
+    // plan's cross-row checks, not here
+    assert_eq!(rows.iter().filter(|r| r.stage.is_err()).count(), 9);
 }
 
 #[test]
 fn crlf_and_lone_cr_line_numbers() {
-    let s = format!("person,selected\r\n{},DIRECT_LINE\r\n\r\n{},DIRECT_LINE\r{},DIRECT_LINE\n", pid(1), pid(2), pid(3));
+    let s =
+        format!("person,selected\r\n{},DIRECT_LINE\r\n\r\n{},DIRECT_LINE\r{},DIRECT_LINE\n", pid(1), pid(2), pid(3));
     let rows = read_str(&s).unwrap();
     assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2, 4, 5]);
 }
@@ -189,7 +211,7 @@ proptest::proptest! {
 }
 
 fn check_lines(bytes: &[u8]) {
-    let lines = bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count() + 1;
+    let lines = (bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count() + 1) as u32;
     if let Ok(rows) = read_csv_bytes(bytes, "fuzz.csv", &ReadOptions::default()) {
         let mut last = 1;
         for r in &rows {

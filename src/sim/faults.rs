@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Faults {
+pub(crate) struct Faults {
     pub fail_rate: f64,
     pub lock_rate: f64,
     pub drop_rate: f64,
@@ -32,7 +32,7 @@ impl Default for Faults {
 }
 
 impl Faults {
-    pub fn validate(&self) -> Result<(), String> {
+    pub(crate) fn validate(&self) -> Result<(), String> {
         for (name, v) in [("fail_rate", self.fail_rate), ("lock_rate", self.lock_rate), ("drop_rate", self.drop_rate)] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("{name} must be between 0 and 1, got {v}"));
@@ -53,10 +53,11 @@ impl Faults {
     }
 
     /// Apply a `POST /_sim/faults` body; unknown keys are an error.
-    pub fn update(&mut self, v: &Value) -> Result<(), String> {
+    pub(crate) fn update(&mut self, v: &Value) -> Result<(), String> {
         let obj = v.as_object().ok_or("expected a JSON object")?;
         let mut next = self.clone();
-        let rate = |v: &Value| -> Result<f64, String> { v.as_f64().ok_or_else(|| format!("expected a number, got {v}")) };
+        let rate =
+            |v: &Value| -> Result<f64, String> { v.as_f64().ok_or_else(|| format!("expected a number, got {v}")) };
         for (k, v) in obj {
             match k.as_str() {
                 "fail_rate" => next.fail_rate = rate(v)?,
@@ -70,7 +71,13 @@ impl Faults {
                         v => Some(rate(v)?),
                     }
                 }
-                "burst" => next.burst = if v.is_null() { None } else { Some(v.as_u64().ok_or("burst: expected a whole number")? as u32) },
+                "burst" => {
+                    next.burst = if v.is_null() {
+                        None
+                    } else {
+                        Some(v.as_u64().ok_or("burst: expected a whole number")? as u32)
+                    }
+                }
                 "retry_after" => next.retry_after = v.as_u64().ok_or("retry_after: expected whole seconds")?,
                 other => return Err(format!("unknown fault setting `{other}`")),
             }
@@ -80,7 +87,7 @@ impl Faults {
         Ok(())
     }
 
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         json!({
             "fail_rate": self.fail_rate, "lock_rate": self.lock_rate, "drop_rate": self.drop_rate,
             "latency_ms": self.latency_ms, "rate_limit": self.rate_limit, "burst": self.burst,
@@ -91,12 +98,12 @@ impl Faults {
 
 /// GCRA: `rate` per second with bursts of `burst`.
 #[derive(Debug, Default)]
-pub struct Gcra {
+pub(crate) struct Gcra {
     tat: Option<Instant>,
 }
 
 impl Gcra {
-    pub fn allow(&mut self, now: Instant, rate: f64, burst: u32) -> bool {
+    pub(crate) fn allow(&mut self, now: Instant, rate: f64, burst: u32) -> bool {
         let t = Duration::from_secs_f64(1.0 / rate);
         let tat = self.tat.unwrap_or(now).max(now);
         let tolerance = t * burst.saturating_sub(1);
@@ -121,9 +128,7 @@ mod tests {
         assert!(g.allow(t0 + Duration::from_millis(101), 10.0, 3));
         // over one second at most rate + burst
         let mut g = Gcra::default();
-        let n = (0..1000)
-            .filter(|i| g.allow(t0 + Duration::from_millis(*i), 100.0, 10))
-            .count();
+        let n = (0..1000).filter(|i| g.allow(t0 + Duration::from_millis(*i), 100.0, 10)).count();
         assert!((100..=110).contains(&n), "{n}");
     }
 

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub org_id: String,
     #[serde(default)]
     pub tokens: Vec<TokenSpec>,
@@ -15,7 +15,7 @@ pub struct Fixture {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TokenSpec {
+pub(crate) struct TokenSpec {
     pub token: String,
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -23,7 +23,7 @@ pub struct TokenSpec {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Location {
+pub(crate) struct Location {
     pub id: String,
     #[serde(default)]
     pub name: String,
@@ -35,7 +35,7 @@ pub struct Location {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct LocationEcbn {
+pub(crate) struct LocationEcbn {
     pub selected: String,
     #[serde(default)]
     pub location_member_id: Option<String>,
@@ -43,16 +43,13 @@ pub struct LocationEcbn {
 
 impl Default for LocationEcbn {
     fn default() -> Self {
-        LocationEcbn {
-            selected: "LOCATION_NUMBER".into(),
-            location_member_id: None,
-        }
+        LocationEcbn { selected: "LOCATION_NUMBER".into(), location_member_id: None }
     }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Member {
+pub(crate) struct Member {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: String,
@@ -78,30 +75,23 @@ pub struct Member {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct MemberEcbn {
+pub(crate) struct MemberEcbn {
     pub selected: String,
     #[serde(default)]
     pub location_member_id: Option<String>,
 }
 
 impl Member {
-    pub fn active_number(&self) -> Option<&str> {
-        let inactive = self
-            .number_state
-            .as_deref()
-            .is_some_and(|s| s.eq_ignore_ascii_case("INACTIVE"));
+    pub(crate) fn active_number(&self) -> Option<&str> {
+        let inactive = self.number_state.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("INACTIVE"));
         self.phone_number.as_deref().filter(|_| !inactive)
     }
 
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         self.display_name.clone().unwrap_or_else(|| {
-            format!(
-                "{} {}",
-                self.first_name.as_deref().unwrap_or(""),
-                self.last_name.as_deref().unwrap_or("")
-            )
-            .trim()
-            .to_string()
+            format!("{} {}", self.first_name.as_deref().unwrap_or(""), self.last_name.as_deref().unwrap_or(""))
+                .trim()
+                .to_string()
         })
     }
 }

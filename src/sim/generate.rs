@@ -8,7 +8,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::io::Write;
 
-pub struct GenOptions {
+pub(crate) struct GenOptions {
     pub people: usize,
     /// Fraction of desired rows that differ from the current state.
     pub drift: f64,
@@ -19,13 +19,13 @@ pub struct GenOptions {
 
 const PER_LOCATION: usize = 250;
 
-pub struct Generated {
+pub(crate) struct Generated {
     pub fixture: Fixture,
     /// Rows of the desired file: (person id, selected, location_member).
     pub desired: Vec<(String, &'static str, String)>,
 }
 
-pub fn generate(o: &GenOptions) -> Generated {
+pub(crate) fn generate(o: &GenOptions) -> Generated {
     let mut rng = StdRng::seed_from_u64(o.seed);
     let salt = (o.seed as u32) ^ 0x5eed;
     let n_loc = o.people.div_ceil(PER_LOCATION).max(1);
@@ -133,7 +133,7 @@ pub fn generate(o: &GenOptions) -> Generated {
     }
 }
 
-pub fn write_desired(path: &std::path::Path, rows: &[(String, &'static str, String)]) -> std::io::Result<()> {
+pub(crate) fn write_desired(path: &std::path::Path, rows: &[(String, &'static str, String)]) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
     writeln!(w, "person,selected,location_member")?;
     for (p, s, t) in rows {
@@ -156,7 +156,12 @@ mod tests {
         assert_eq!(a.desired, b.desired);
         Org::new(a.fixture.clone()).expect("consistent org");
         assert_eq!(a.desired.len(), 1000);
-        let lmn = a.fixture.members.iter().filter(|m| m.ecbn.as_ref().is_some_and(|e| e.selected == "LOCATION_MEMBER_NUMBER")).count();
+        let lmn = a
+            .fixture
+            .members
+            .iter()
+            .filter(|m| m.ecbn.as_ref().is_some_and(|e| e.selected == "LOCATION_MEMBER_NUMBER"))
+            .count();
         assert!(lmn > 20, "{lmn} existing dependents");
     }
 }

@@ -1,11 +1,11 @@
 //! The Webex Calling simulator: a product feature for rehearsing migrations, and the
 //! server every end-to-end test runs against.
 
-pub mod faults;
-pub mod fixture;
-pub mod generate;
-pub mod org;
-pub mod server;
+pub(crate) mod faults;
+pub(crate) mod fixture;
+pub(crate) mod generate;
+pub(crate) mod org;
+pub(crate) mod server;
 
 use faults::Faults;
 use fixture::Fixture;
@@ -31,30 +31,23 @@ pub enum SimError {
 }
 
 /// The sample org built into the binary (the same as `samples/org.json`).
-pub const SAMPLE_ORG: &str = include_str!("../../samples/org.json");
+pub(crate) const SAMPLE_ORG: &str = include_str!("../../samples/org.json");
 
-pub fn load_fixture(path: &Path) -> Result<Fixture, SimError> {
-    let text = std::fs::read_to_string(path).map_err(|e| SimError::Fixture {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+pub(crate) fn load_fixture(path: &Path) -> Result<Fixture, SimError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| SimError::Fixture { path: path.display().to_string(), message: e.to_string() })?;
     parse_fixture(&text, &path.display().to_string())
 }
 
-pub fn parse_fixture(text: &str, shown: &str) -> Result<Fixture, SimError> {
-    let f: Fixture = serde_json::from_str(text).map_err(|e| SimError::Fixture {
-        path: shown.to_string(),
-        message: format!("not a fixture: {e}"),
-    })?;
-    org::Org::new(f.clone()).map_err(|message| SimError::Fixture {
-        path: shown.to_string(),
-        message,
-    })?;
+pub(crate) fn parse_fixture(text: &str, shown: &str) -> Result<Fixture, SimError> {
+    let f: Fixture = serde_json::from_str(text)
+        .map_err(|e| SimError::Fixture { path: shown.to_string(), message: format!("not a fixture: {e}") })?;
+    org::Org::new(f.clone()).map_err(|message| SimError::Fixture { path: shown.to_string(), message })?;
     Ok(f)
 }
 
 /// A running simulator.
-pub struct Running {
+pub(crate) struct Running {
     pub addr: SocketAddr,
     pub state: Arc<SimState>,
     task: tokio::task::JoinHandle<()>,
@@ -62,12 +55,12 @@ pub struct Running {
 }
 
 impl Running {
-    pub fn base_url(&self) -> String {
+    pub(crate) fn base_url(&self) -> String {
         format!("http://{}/v1", self.addr)
     }
 
     /// Stop serving and save the state file if there is one.
-    pub async fn stop(self) -> Result<(), SimError> {
+    pub(crate) async fn stop(self) -> Result<(), SimError> {
         self.shutdown.cancel();
         let _ = self.task.await;
         save_state(&self.state)?;
@@ -75,7 +68,7 @@ impl Running {
     }
 }
 
-pub fn save_state(st: &SimState) -> std::io::Result<()> {
+pub(crate) fn save_state(st: &SimState) -> std::io::Result<()> {
     if let Some(p) = &st.state_file
         && st.dirty.swap(false, Ordering::AcqRel)
     {
@@ -84,7 +77,7 @@ pub fn save_state(st: &SimState) -> std::io::Result<()> {
     Ok(())
 }
 
-pub struct SimOptions {
+pub(crate) struct SimOptions {
     pub fixture: Fixture,
     pub bind: String,
     pub faults: Faults,
@@ -93,7 +86,7 @@ pub struct SimOptions {
 }
 
 /// Start serving; the current state comes from `state_file` when it exists.
-pub async fn start(opts: SimOptions) -> Result<Running, SimError> {
+pub(crate) async fn start(opts: SimOptions) -> Result<Running, SimError> {
     let current = match &opts.state_file {
         Some(p) if p.exists() => load_fixture(p)?,
         _ => opts.fixture.clone(),
@@ -110,9 +103,7 @@ pub async fn start(opts: SimOptions) -> Result<Running, SimError> {
     let app = server::router(state.clone());
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
+        let _ = axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await;
     });
     if state.state_file.is_some() {
         // persist writes in the background: a killed simulator loses at most ~200 ms

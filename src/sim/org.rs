@@ -4,29 +4,24 @@
 //! (`number_quality`, `effective`, `PUT_ERRORS`, `is_self_ecbn_default`, `required_scope`).
 
 use super::fixture::{Fixture, Member, MemberEcbn};
-use crate::ids::{IdKind, WebexId};
+use crate::ids::{IdKind, Uuid, WebexId};
 use crate::phone;
 use crate::wire::{
-    AvailableNumber, Dependencies, EcbnGet, EcbnInfo, EcbnPut, NumberOwner, Person, PersonPhone,
-    Selected,
+    AvailableNumber, Dependencies, EcbnGet, EcbnInfo, EcbnPut, NumberOwner, Person, PersonPhone, Selected,
 };
 use std::collections::HashMap;
 
 /// An API error the simulator answers with.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SimError {
+pub(crate) struct SimError {
     pub status: u16,
     pub code: i64,
     pub message: String,
 }
 
 impl SimError {
-    pub fn new(status: u16, code: i64, message: impl Into<String>) -> SimError {
-        SimError {
-            status,
-            code,
-            message: message.into(),
-        }
+    pub(crate) fn new(status: u16, code: i64, message: impl Into<String>) -> SimError {
+        SimError { status, code, message: message.into() }
     }
     fn user_not_found() -> SimError {
         SimError::new(404, 4008, "User not found")
@@ -34,17 +29,17 @@ impl SimError {
 }
 
 /// PUT error codes; [guess] except 25100 and 27402.
-pub mod put_errors {
-    pub const INVALID_SELECTED: i64 = 25100;
-    pub const MISSING_MEMBER: i64 = 25008;
-    pub const NO_VALID_NUMBER: i64 = 27402;
-    pub const OTHER_LOCATION: i64 = 27403;
-    pub const UNKNOWN_MEMBER: i64 = 27404;
-    pub const SELF_MEMBER: i64 = 27405;
+pub(crate) mod put_errors {
+    pub(crate) const INVALID_SELECTED: i64 = 25100;
+    pub(crate) const MISSING_MEMBER: i64 = 25008;
+    pub(crate) const NO_VALID_NUMBER: i64 = 27402;
+    pub(crate) const OTHER_LOCATION: i64 = 27403;
+    pub(crate) const UNKNOWN_MEMBER: i64 = 27404;
+    pub(crate) const SELF_MEMBER: i64 = 27405;
 }
 
 /// The scope an endpoint needs [doc; the 401/403 mapping is a guess].
-pub fn required_scope(method: &str, template: &str) -> &'static str {
+pub(crate) fn required_scope(method: &str, template: &str) -> &'static str {
     if template.contains("/people") && !template.contains("/telephony/") {
         "spark-admin:people_read"
     } else if method == "GET" {
@@ -56,7 +51,7 @@ pub fn required_scope(method: &str, template: &str) -> &'static str {
 
 /// Quality of a member's number [doc]: inactive or missing → INVALID; hunt groups →
 /// NOT_RECOMMENDED; people, workspaces, virtual lines → RECOMMENDED.
-pub fn number_quality(m: &Member) -> &'static str {
+pub(crate) fn number_quality(m: &Member) -> &'static str {
     match m.active_number() {
         None => "INVALID",
         Some(_) if m.kind == "HUNT_GROUP" => "NOT_RECOMMENDED",
@@ -65,22 +60,22 @@ pub fn number_quality(m: &Member) -> &'static str {
 }
 
 #[derive(Debug, Clone)]
-pub struct Org {
+pub(crate) struct Org {
     pub state: Fixture,
-    by_uuid: HashMap<String, usize>,
-    loc_by_uuid: HashMap<String, usize>,
+    by_uuid: HashMap<Uuid, usize>,
+    loc_by_uuid: HashMap<Uuid, usize>,
     by_email: HashMap<String, Vec<usize>>,
     /// target UUID → members whose ECBN is LOCATION_MEMBER_NUMBER pointing at it.
-    dependents: HashMap<String, u64>,
+    dependents: HashMap<Uuid, u64>,
     token_scopes: HashMap<String, Vec<String>>,
 }
 
-fn uuid_of(id: &str) -> Option<String> {
-    WebexId::decode(id).map(|i| i.uuid)
+fn uuid_of(id: &str) -> Option<Uuid> {
+    WebexId::parse(id).map(|i| i.uuid().clone())
 }
 
 impl Org {
-    pub fn new(state: Fixture) -> Result<Org, String> {
+    pub(crate) fn new(state: Fixture) -> Result<Org, String> {
         let mut org = Org {
             state,
             by_uuid: HashMap::new(),
@@ -121,28 +116,25 @@ impl Org {
         Ok(org)
     }
 
-    pub fn scopes(&self, token: &str) -> Option<&Vec<String>> {
+    pub(crate) fn scopes(&self, token: &str) -> Option<&Vec<String>> {
         self.token_scopes.get(token)
     }
 
-    pub fn set_token(&mut self, token: &str, scopes: Option<Vec<String>>) {
+    pub(crate) fn set_token(&mut self, token: &str, scopes: Option<Vec<String>>) {
         self.state.tokens.retain(|t| t.token != token);
         self.token_scopes.remove(token);
         if let Some(s) = scopes {
             self.token_scopes.insert(token.to_string(), s.clone());
-            self.state.tokens.push(super::fixture::TokenSpec {
-                token: token.to_string(),
-                scopes: s,
-            });
+            self.state.tokens.push(super::fixture::TokenSpec { token: token.to_string(), scopes: s });
         }
     }
 
-    pub fn member(&self, id: &str) -> Option<usize> {
+    pub(crate) fn member(&self, id: &str) -> Option<usize> {
         uuid_of(id).and_then(|u| self.by_uuid.get(&u).copied())
     }
 
     /// A person (type PEOPLE) by ID; 404 4008 otherwise.
-    pub fn person(&self, id: &str) -> Result<usize, SimError> {
+    pub(crate) fn person(&self, id: &str) -> Result<usize, SimError> {
         let i = self.member(id).ok_or_else(SimError::user_not_found)?;
         if self.state.members[i].kind != "PEOPLE" {
             return Err(SimError::user_not_found());
@@ -182,10 +174,7 @@ impl Org {
             _ => {
                 let (n, lvl, _) = self.location_ecbn(m);
                 match n {
-                    Some(n) => (
-                        if lvl == "NONE" { "NONE".into() } else { "LOCATION_ECBN".to_string() },
-                        Some(n),
-                    ),
+                    Some(n) => (if lvl == "NONE" { "NONE".into() } else { "LOCATION_ECBN".to_string() }, Some(n)),
                     None => ("NONE".into(), None),
                 }
             }
@@ -198,12 +187,9 @@ impl Org {
         }
     }
 
-    pub fn ecbn_get(&self, i: usize) -> EcbnGet {
+    pub(crate) fn ecbn_get(&self, i: usize) -> EcbnGet {
         let m = &self.state.members[i];
-        let ecbn = m.ecbn.clone().unwrap_or(MemberEcbn {
-            selected: "NONE".into(),
-            location_member_id: None,
-        });
+        let ecbn = m.ecbn.clone().unwrap_or(MemberEcbn { selected: "NONE".into(), location_member_id: None });
         let own_q = number_quality(m);
         let direct = EcbnInfo {
             phone_number: m.phone_number.clone(),
@@ -219,21 +205,17 @@ impl Org {
             quality: Some(loc_q.to_string()),
             ..Default::default()
         };
-        let member_info = ecbn
-            .location_member_id
-            .as_deref()
-            .and_then(|id| self.member(id))
-            .map(|t| {
-                let tm = &self.state.members[t];
-                EcbnInfo {
-                    phone_number: tm.phone_number.clone(),
-                    first_name: tm.first_name.clone().or_else(|| Some(tm.display())),
-                    last_name: tm.last_name.clone(),
-                    member_id: Some(tm.id.clone()),
-                    member_type: Some(tm.kind.clone()),
-                    ..self.effective(m, tm.active_number(), "LOCATION_MEMBER_NUMBER", number_quality(tm))
-                }
-            });
+        let member_info = ecbn.location_member_id.as_deref().and_then(|id| self.member(id)).map(|t| {
+            let tm = &self.state.members[t];
+            EcbnInfo {
+                phone_number: tm.phone_number.clone(),
+                first_name: tm.first_name.clone().or_else(|| Some(tm.display())),
+                last_name: tm.last_name.clone(),
+                member_id: Some(tm.id.clone()),
+                member_type: Some(tm.kind.clone()),
+                ..self.effective(m, tm.active_number(), "LOCATION_MEMBER_NUMBER", number_quality(tm))
+            }
+        });
         EcbnGet {
             selected: Some(ecbn.selected.clone()),
             direct_line_info: Some(direct),
@@ -249,25 +231,25 @@ impl Org {
         }
     }
 
-    pub fn dependencies(&self, i: usize) -> Dependencies {
+    pub(crate) fn dependencies(&self, i: usize) -> Dependencies {
         let m = &self.state.members[i];
-        let uuid = uuid_of(&m.id).unwrap_or_default();
+        let uuid = uuid_of(&m.id);
         let is_location_ecbn_default = self.location_of(m).is_some_and(|l| {
             l.ecbn.selected == "LOCATION_MEMBER_NUMBER"
-                && l.ecbn.location_member_id.as_deref().and_then(uuid_of).as_deref() == Some(&uuid)
+                && l.ecbn.location_member_id.as_deref().and_then(uuid_of) == uuid
         });
         // [guess] DIRECT_LINE with an active number of their own
-        let is_self_ecbn_default = m.ecbn.as_ref().is_some_and(|e| e.selected == "DIRECT_LINE")
-            && m.active_number().is_some();
+        let is_self_ecbn_default =
+            m.ecbn.as_ref().is_some_and(|e| e.selected == "DIRECT_LINE") && m.active_number().is_some();
         Dependencies {
             is_location_ecbn_default,
             is_self_ecbn_default,
-            dependent_member_count: self.dependents.get(&uuid).copied().unwrap_or(0),
+            dependent_member_count: uuid.and_then(|u| self.dependents.get(&u).copied()).unwrap_or(0),
         }
     }
 
     /// Validate and apply a PUT; `Ok(())` is a 204.
-    pub fn put_ecbn(&mut self, i: usize, body: &EcbnPut) -> Result<(), SimError> {
+    pub(crate) fn put_ecbn(&mut self, i: usize, body: &EcbnPut) -> Result<(), SimError> {
         use put_errors::*;
         let selected = match &body.selected {
             None | Some(serde_json::Value::Null) => None,
@@ -278,31 +260,41 @@ impl Org {
             Some(_) => return Err(SimError::new(400, INVALID_SELECTED, "The value for selected field is invalid")),
         };
         let m = &self.state.members[i];
-        let mut new = m.ecbn.clone().unwrap_or(MemberEcbn {
-            selected: "NONE".into(),
-            location_member_id: None,
-        });
+        let mut new = m.ecbn.clone().unwrap_or(MemberEcbn { selected: "NONE".into(), location_member_id: None });
         let Some(sel) = selected else {
             // `"selected": null` leaves the setting unchanged [guess]
             return Ok(());
         };
         if sel == Selected::LocationMemberNumber {
-            let target = body.location_member_id.as_deref().filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-                SimError::new(400, MISSING_MEMBER, "Missing Mandatory field name: locationMemberId")
-            })?;
+            let target =
+                body.location_member_id.as_deref().filter(|s| !s.trim().is_empty()).ok_or_else(|| {
+                    SimError::new(400, MISSING_MEMBER, "Missing Mandatory field name: locationMemberId")
+                })?;
             let t = self.member(target).ok_or_else(|| {
                 SimError::new(400, UNKNOWN_MEMBER, format!("[Error {UNKNOWN_MEMBER}] Member {target} not found"))
             })?;
             if t == i {
-                return Err(SimError::new(400, SELF_MEMBER, format!("[Error {SELF_MEMBER}] A person cannot use themselves as location member")));
+                return Err(SimError::new(
+                    400,
+                    SELF_MEMBER,
+                    format!("[Error {SELF_MEMBER}] A person cannot use themselves as location member"),
+                ));
             }
             let tm = &self.state.members[t];
             let same_loc = tm.location_id.as_deref().and_then(uuid_of) == m.location_id.as_deref().and_then(uuid_of);
             if !same_loc || m.location_id.is_none() {
-                return Err(SimError::new(400, OTHER_LOCATION, format!("[Error {OTHER_LOCATION}] Member {target} is not in the same location")));
+                return Err(SimError::new(
+                    400,
+                    OTHER_LOCATION,
+                    format!("[Error {OTHER_LOCATION}] Member {target} is not in the same location"),
+                ));
             }
             if tm.active_number().is_none() {
-                return Err(SimError::new(400, NO_VALID_NUMBER, format!("[Error {NO_VALID_NUMBER}] Member {target} does not have a valid phone number")));
+                return Err(SimError::new(
+                    400,
+                    NO_VALID_NUMBER,
+                    format!("[Error {NO_VALID_NUMBER}] Member {target} does not have a valid phone number"),
+                ));
             }
             new.location_member_id = Some(tm.id.clone());
         }
@@ -322,16 +314,25 @@ impl Org {
     }
 
     /// Valid ECBN targets for a person: numbered members of their location but themselves.
-    pub fn available_numbers(&self, i: usize, phone_filter: Option<&str>, owner_name: Option<&str>) -> Vec<AvailableNumber> {
+    pub(crate) fn available_numbers(
+        &self,
+        i: usize,
+        phone_filter: Option<&str>,
+        owner_name: Option<&str>,
+    ) -> Vec<AvailableNumber> {
         let me = &self.state.members[i];
-        let wanted: Option<Vec<&str>> = phone_filter.map(|f| f.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
+        let wanted: Option<Vec<&str>> =
+            phone_filter.map(|f| f.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
         let my_loc = me.location_id.as_deref().and_then(uuid_of);
         self.state
             .members
             .iter()
             .enumerate()
             .filter(|(j, m)| {
-                *j != i && m.phone_number.is_some() && my_loc.is_some() && m.location_id.as_deref().and_then(uuid_of) == my_loc
+                *j != i
+                    && m.phone_number.is_some()
+                    && my_loc.is_some()
+                    && m.location_id.as_deref().and_then(uuid_of) == my_loc
             })
             .filter(|(_, m)| {
                 let n = m.phone_number.as_deref().unwrap_or("");
@@ -358,23 +359,20 @@ impl Org {
     }
 
     /// People matching a `/people` query, in fixture order.
-    pub fn people(&self, q: &PeopleQuery) -> Vec<Person> {
-        let ids: Option<Vec<String>> = q.ids.as_ref().map(|v| v.iter().filter_map(|s| uuid_of(s)).collect());
-        let loc = q.location_id.as_deref().map(|l| uuid_of(l).unwrap_or_default());
+    pub(crate) fn people(&self, q: &PeopleQuery) -> Vec<Person> {
+        let ids: Option<Vec<Uuid>> = q.ids.as_ref().map(|v| v.iter().filter_map(|s| uuid_of(s)).collect());
+        // a location filter that is not an ID matches no one
+        let loc: Option<Option<Uuid>> = q.location_id.as_deref().map(uuid_of);
         let candidates: Box<dyn Iterator<Item = &Member>> = match &q.email {
-            Some(e) => Box::new(
-                self.by_email
-                    .get(&e.to_lowercase())
-                    .into_iter()
-                    .flatten()
-                    .map(|&i| &self.state.members[i]),
-            ),
+            Some(e) => {
+                Box::new(self.by_email.get(&e.to_lowercase()).into_iter().flatten().map(|&i| &self.state.members[i]))
+            }
             None => Box::new(self.state.members.iter()),
         };
         candidates
             .filter(|m| m.kind == "PEOPLE")
             .filter(|m| ids.as_ref().is_none_or(|ids| uuid_of(&m.id).is_some_and(|u| ids.contains(&u))))
-            .filter(|m| loc.as_ref().is_none_or(|l| m.location_id.as_deref().and_then(uuid_of).as_ref() == Some(l)))
+            .filter(|m| loc.as_ref().is_none_or(|l| l.is_some() && m.location_id.as_deref().and_then(uuid_of) == *l))
             .map(|m| self.person_view(m, q.calling_data))
             .collect()
     }
@@ -389,11 +387,7 @@ impl Org {
             phone_numbers: m
                 .phone_number
                 .iter()
-                .map(|n| PersonPhone {
-                    kind: "work".into(),
-                    value: n.clone(),
-                    primary: true,
-                })
+                .map(|n| PersonPhone { kind: "work".into(), value: n.clone(), primary: true })
                 .collect(),
             extension: if calling { m.extension.clone() } else { None },
             location_id: if calling { m.location_id.clone() } else { None },
@@ -403,14 +397,14 @@ impl Org {
 }
 
 #[derive(Debug, Default)]
-pub struct PeopleQuery {
+pub(crate) struct PeopleQuery {
     pub email: Option<String>,
     pub ids: Option<Vec<String>>,
     pub location_id: Option<String>,
     pub calling_data: bool,
 }
 
-fn lmn_target(e: Option<&MemberEcbn>) -> Option<String> {
+fn lmn_target(e: Option<&MemberEcbn>) -> Option<Uuid> {
     let e = e?;
     if e.selected != "LOCATION_MEMBER_NUMBER" {
         return None;
@@ -419,7 +413,7 @@ fn lmn_target(e: Option<&MemberEcbn>) -> Option<String> {
 }
 
 /// A valid ID for a new entity of a kind (for `sim generate` and tests).
-pub fn new_id(kind: IdKind, n: u64, salt: u32) -> String {
+pub(crate) fn new_id(kind: IdKind, n: u64, salt: u32) -> String {
     // the kind goes into the UUID too: IDs are compared by UUID alone
     let k = kind as u16;
     WebexId::encode(kind, &format!("{salt:08x}-{k:04x}-4000-8000-{n:012x}"))

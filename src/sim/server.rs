@@ -22,13 +22,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Default, serde::Serialize, Clone)]
-pub struct SimStats {
+pub(crate) struct SimStats {
     pub total: u64,
     pub by_route: BTreeMap<String, BTreeMap<String, u64>>,
     pub writes_applied: u64,
 }
 
-pub struct SimState {
+pub(crate) struct SimState {
     pub org: Mutex<Org>,
     initial: Fixture,
     stats: Mutex<SimStats>,
@@ -47,7 +47,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl SimState {
-    pub fn new(initial: Fixture, current: Fixture, faults: Faults, seed: u64, state_file: Option<PathBuf>) -> Result<SimState, String> {
+    pub(crate) fn new(
+        initial: Fixture,
+        current: Fixture,
+        faults: Faults,
+        seed: u64,
+        state_file: Option<PathBuf>,
+    ) -> Result<SimState, String> {
         Org::new(initial.clone())?;
         Ok(SimState {
             org: Mutex::new(Org::new(current)?),
@@ -62,11 +68,11 @@ impl SimState {
         })
     }
 
-    pub fn snapshot(&self) -> Fixture {
+    pub(crate) fn snapshot(&self) -> Fixture {
         lock(&self.org).state.clone()
     }
 
-    pub fn stats(&self) -> SimStats {
+    pub(crate) fn stats(&self) -> SimStats {
         lock(&self.stats).clone()
     }
 
@@ -77,16 +83,10 @@ impl SimState {
     }
 }
 
-pub fn router(state: Arc<SimState>) -> Router {
+pub(crate) fn router(state: Arc<SimState>) -> Router {
     let v1 = Router::new()
-        .route(
-            "/v1/telephony/config/people/{personId}/emergencyCallbackNumber",
-            get(get_ecbn).put(put_ecbn),
-        )
-        .route(
-            "/v1/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies",
-            get(get_dependencies),
-        )
+        .route("/v1/telephony/config/people/{personId}/emergencyCallbackNumber", get(get_ecbn).put(put_ecbn))
+        .route("/v1/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies", get(get_dependencies))
         .route(
             "/v1/telephony/config/people/{personId}/emergencyCallbackNumber/availableNumbers",
             get(get_available_numbers),
@@ -100,17 +100,16 @@ pub fn router(state: Arc<SimState>) -> Router {
         .route("/_sim/reset", axum::routing::post(admin_reset))
         .route("/_sim/tokens", axum::routing::post(admin_tokens));
     v1.merge(admin)
-        .fallback(|| async { error_response(StatusCode::NOT_FOUND, 0, "The requested resource could not be found.", "SIM_404") })
+        .fallback(|| async {
+            error_response(StatusCode::NOT_FOUND, 0, "The requested resource could not be found.", "SIM_404")
+        })
         .with_state(state)
 }
 
 fn error_response(status: StatusCode, code: i64, message: &str, tracking: &str) -> Response {
     let body = ErrorBody {
         message: message.to_string(),
-        errors: vec![ErrorItem {
-            description: message.to_string(),
-            error_code: (code != 0).then_some(code),
-        }],
+        errors: vec![ErrorItem { description: message.to_string(), error_code: (code != 0).then_some(code) }],
         tracking_id: Some(tracking.to_string()),
     };
     (status, Json(body)).into_response()
@@ -148,9 +147,8 @@ async fn api_layer(State(st): State<Arc<SimState>>, req: Request, next: Next) ->
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    let mut resp = match pre_checks(&st, &faults, &req, &method, &template, &tracking) {
-        Err(r) => r,
-        Ok(Some(Fault::Drop)) => {
+    let mut resp = match pre_checks(&st, &faults, &req, &method, &template) {
+        Some(Fault::Drop) => {
             st.book(&route, "dropped");
             // a dropped PUT was applied or not with equal odds
             let apply = method == Method::PUT && lock(&st.rng).random_bool(0.5);
@@ -159,18 +157,32 @@ async fn api_layer(State(st): State<Arc<SimState>>, req: Request, next: Next) ->
             }
             drop_connection();
         }
-        Ok(Some(Fault::Fail(code))) => error_response(
+        Some(Fault::Unauthorized) => error_response(StatusCode::UNAUTHORIZED, 0, UNAUTHORIZED, &tracking),
+        Some(Fault::Throttled) => {
+            let mut r = error_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                0,
+                "Too many requests have been sent in a given amount of time.",
+                &tracking,
+            );
+            r.headers_mut().insert("retry-after", HeaderValue::from(faults.retry_after));
+            r
+        }
+        Some(Fault::Forbidden(need)) => {
+            error_response(StatusCode::FORBIDDEN, 0, &format!("Missing required scope {need}."), &tracking)
+        }
+        Some(Fault::Fail(code)) => error_response(
             StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             0,
             "Simulated server error. Please try again later.",
             &tracking,
         ),
-        Ok(Some(Fault::Lock)) => {
+        Some(Fault::Lock) => {
             let mut r = error_response(StatusCode::LOCKED, 0, "The resource is temporarily locked.", &tracking);
             r.headers_mut().insert("retry-after", HeaderValue::from(faults.retry_after));
             r
         }
-        Ok(None) => next.run(req).await,
+        None => next.run(req).await,
     };
     st.book(&route, resp.status().as_str());
     if let Ok(v) = HeaderValue::from_str(&tracking) {
@@ -179,54 +191,51 @@ async fn api_layer(State(st): State<Arc<SimState>>, req: Request, next: Next) ->
     resp
 }
 
+const UNAUTHORIZED: &str = "The request requires a valid access token set in the Authorization request header.";
+
+/// What a request meets instead of its handler.
 enum Fault {
+    Unauthorized,
+    Throttled,
+    Forbidden(&'static str),
     Drop,
     Fail(u16),
     Lock,
 }
 
-fn pre_checks(
-    st: &SimState,
-    faults: &Faults,
-    req: &Request,
-    method: &Method,
-    template: &str,
-    tracking: &str,
-) -> Result<Option<Fault>, Response> {
+/// Auth, the per-token rate limit, scopes, then the injected faults.
+fn pre_checks(st: &SimState, faults: &Faults, req: &Request, method: &Method, template: &str) -> Option<Fault> {
     let Some(token) = bearer(req.headers()) else {
-        return Err(error_response(StatusCode::UNAUTHORIZED, 0, "The request requires a valid access token set in the Authorization request header.", tracking));
+        return Some(Fault::Unauthorized);
     };
-    let scopes = lock(&st.org).scopes(&token).cloned();
-    let Some(scopes) = scopes else {
-        return Err(error_response(StatusCode::UNAUTHORIZED, 0, "The request requires a valid access token set in the Authorization request header.", tracking));
+    let Some(scopes) = lock(&st.org).scopes(&token).cloned() else {
+        return Some(Fault::Unauthorized);
     };
     if let Some(rate) = faults.rate_limit {
         let burst = faults.burst.unwrap_or(((rate / 10.0).ceil() as u32).max(1));
         let mut limits = lock(&st.limits);
         let g = limits.entry(token.clone()).or_default();
         if !g.allow(Instant::now(), rate, burst) {
-            let mut r = error_response(StatusCode::TOO_MANY_REQUESTS, 0, "Too many requests have been sent in a given amount of time.", tracking);
-            r.headers_mut().insert("retry-after", HeaderValue::from(faults.retry_after));
-            return Err(r);
+            return Some(Fault::Throttled);
         }
     }
     let need = required_scope(method.as_str(), template);
     if !scopes.iter().any(|s| s == need) {
-        return Err(error_response(StatusCode::FORBIDDEN, 0, &format!("Missing required scope {need}."), tracking));
+        return Some(Fault::Forbidden(need));
     }
     let mut rng = lock(&st.rng);
     let x: f64 = rng.random();
     if x < faults.drop_rate {
-        return Ok(Some(Fault::Drop));
+        return Some(Fault::Drop);
     }
     if x < faults.drop_rate + faults.fail_rate {
         let codes = [500u16, 502, 503, 504];
-        return Ok(Some(Fault::Fail(codes[rng.random_range(0..codes.len())])));
+        return Some(Fault::Fail(codes[rng.random_range(0..codes.len())]));
     }
     if x < faults.drop_rate + faults.fail_rate + faults.lock_rate {
-        return Ok(Some(Fault::Lock));
+        return Some(Fault::Lock);
     }
-    Ok(None)
+    None
 }
 
 fn sim_err(e: SimError, headers: &HeaderMap) -> Response {
@@ -250,7 +259,12 @@ async fn get_dependencies(State(st): State<Arc<SimState>>, Path(id): Path<String
     }
 }
 
-async fn put_ecbn(State(st): State<Arc<SimState>>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn put_ecbn(
+    State(st): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let parsed: EcbnPut = match serde_json::from_slice(&body) {
         Ok(b) => b,
         Err(e) => return sim_err(SimError::new(400, 0, format!("Invalid request body: {e}")), &headers),
@@ -282,18 +296,24 @@ struct PageQuery {
     start: Option<String>,
 }
 
-fn parse_num(v: &Option<String>, what: &str, headers: &HeaderMap) -> Result<Option<usize>, Response> {
+fn parse_num(v: &Option<String>, what: &str) -> Result<Option<usize>, SimError> {
     match v {
         None => Ok(None),
-        Some(s) => s
-            .parse::<usize>()
-            .map(Some)
-            .map_err(|_| sim_err(SimError::new(400, 0, format!("Invalid value for {what}: {s}")), headers)),
+        Some(s) => {
+            s.parse::<usize>().map(Some).map_err(|_| SimError::new(400, 0, format!("Invalid value for {what}: {s}")))
+        }
     }
 }
 
 /// Slice one page and add `Link: <...>; rel="next"` when more remain.
-fn page<T: serde::Serialize>(items: Vec<T>, start: usize, max: usize, headers: &HeaderMap, path_and_query: &str, wrap: impl FnOnce(Vec<T>) -> serde_json::Value) -> Response {
+fn page<T: serde::Serialize>(
+    items: Vec<T>,
+    start: usize,
+    max: usize,
+    headers: &HeaderMap,
+    path_and_query: &str,
+    wrap: impl FnOnce(Vec<T>) -> serde_json::Value,
+) -> Response {
     let total = items.len();
     let slice: Vec<T> = items.into_iter().skip(start).take(max).collect();
     let mut resp = Json(wrap(slice)).into_response();
@@ -306,7 +326,11 @@ fn page<T: serde::Serialize>(items: Vec<T>, start: usize, max: usize, headers: &
                 .filter(|(k, _)| k != "start" && k != "max")
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
-            u.query_pairs_mut().clear().extend_pairs(kept).append_pair("max", &max.to_string()).append_pair("start", &(start + max).to_string());
+            u.query_pairs_mut()
+                .clear()
+                .extend_pairs(kept)
+                .append_pair("max", &max.to_string())
+                .append_pair("start", &(start + max).to_string());
             if let Ok(v) = HeaderValue::from_str(&format!("<{u}>; rel=\"next\"")) {
                 resp.headers_mut().insert("link", v);
             }
@@ -315,10 +339,16 @@ fn page<T: serde::Serialize>(items: Vec<T>, start: usize, max: usize, headers: &
     resp
 }
 
-async fn get_available_numbers(State(st): State<Arc<SimState>>, Path(id): Path<String>, Query(q): Query<PageQuery>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
-    let (max, start) = match (parse_num(&q.max, "max", &headers), parse_num(&q.start, "start", &headers)) {
+async fn get_available_numbers(
+    State(st): State<Arc<SimState>>,
+    Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
+    let (max, start) = match (parse_num(&q.max, "max"), parse_num(&q.start, "start")) {
         (Ok(m), Ok(s)) => (m.unwrap_or(2000).clamp(1, 2000), s.unwrap_or(0)),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(e), _) | (_, Err(e)) => return sim_err(e, &headers),
     };
     let items = {
         let org = lock(&st.org);
@@ -333,20 +363,32 @@ async fn get_available_numbers(State(st): State<Arc<SimState>>, Path(id): Path<S
 
 /// `max` ceilings of `/people` [doc]: 100 with callingData, 50 with locationId.
 fn people_max_ceiling(calling: bool, by_location: bool) -> usize {
-    if by_location { 50 } else if calling { 100 } else { 1000 }
+    if by_location {
+        50
+    } else if calling {
+        100
+    } else {
+        1000
+    }
 }
 
-async fn get_people(State(st): State<Arc<SimState>>, Query(q): Query<PageQuery>, headers: HeaderMap, uri: axum::http::Uri) -> Response {
+async fn get_people(
+    State(st): State<Arc<SimState>>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Response {
     let calling = q.calling_data.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let ceiling = people_max_ceiling(calling, q.location_id.is_some());
-    let (max, start) = match (parse_num(&q.max, "max", &headers), parse_num(&q.start, "start", &headers)) {
+    let (max, start) = match (parse_num(&q.max, "max"), parse_num(&q.start, "start")) {
         (Ok(m), Ok(s)) => (m.unwrap_or(100), s.unwrap_or(0)),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(e), _) | (_, Err(e)) => return sim_err(e, &headers),
     };
     if max == 0 || max > ceiling {
         return sim_err(SimError::new(400, 0, format!("max must be between 1 and {ceiling}")), &headers);
     }
-    let ids = q.id.as_ref().map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>());
+    let ids =
+        q.id.as_ref().map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>());
     if ids.as_ref().is_some_and(|v| v.len() > 85) {
         return sim_err(SimError::new(400, 0, "At most 85 ids may be given"), &headers);
     }

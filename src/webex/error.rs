@@ -8,12 +8,7 @@ use reqwest::StatusCode;
 pub enum ApiError {
     /// The API answered with an error status (after retries, for retryable ones).
     #[error("{status} {message}")]
-    Status {
-        status: u16,
-        message: String,
-        error_code: Option<i64>,
-        tracking_id: Option<String>,
-    },
+    Status { status: u16, message: String, error_code: Option<i64>, tracking_id: Option<String> },
     /// No answer after all retries (timeouts, dropped connections).
     #[error("{0}")]
     Network(String),
@@ -35,38 +30,29 @@ pub enum ApiError {
 pub enum Fatal {
     #[error("authentication refused (401: {0}); the token is missing, invalid or expired")]
     Unauthorized(String),
-    #[error("authorisation refused for {method} (403: {message}); the token lacks the scope (spark-admin:telephony_config_read for reads, spark-admin:telephony_config_write for writes, spark-admin:people_read for people look-ups) or the admin role")]
+    #[error(
+        "authorisation refused for {method} (403: {message}); the token lacks the scope (spark-admin:telephony_config_read for reads, spark-admin:telephony_config_write for writes, spark-admin:people_read for people look-ups) or the admin role"
+    )]
     Forbidden { method: String, message: String },
     #[error("the API looks down, stopping: {0}")]
     Outage(String),
 }
 
 /// A Webex error body to a typed error (plain text when the body is not JSON).
-pub fn api_error(status: u16, body: &[u8], tracking: Option<String>) -> ApiError {
+pub(crate) fn api_error(status: u16, body: &[u8], tracking: Option<String>) -> ApiError {
     let parsed: Option<ErrorBody> = serde_json::from_slice(body).ok();
-    let reason = StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("");
+    let reason = StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
     let (message, code, tid) = match parsed {
         Some(b) => {
             let code = b.errors.iter().find_map(|e| e.error_code);
             let msg = if !b.message.is_empty() {
                 b.message
             } else {
-                b.errors
-                    .iter()
-                    .map(|e| e.description.clone())
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                b.errors.iter().map(|e| e.description.clone()).collect::<Vec<_>>().join("; ")
             };
             (msg, code, b.tracking_id.or(tracking))
         }
-        None => (
-            String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string(),
-            None,
-            tracking,
-        ),
+        None => (String::from_utf8_lossy(&body[..body.len().min(200)]).trim().to_string(), None, tracking),
     };
     ApiError::Status {
         status,
@@ -75,7 +61,6 @@ pub fn api_error(status: u16, body: &[u8], tracking: Option<String>) -> ApiError
         tracking_id: tid,
     }
 }
-
 
 #[cfg(test)]
 mod tests {

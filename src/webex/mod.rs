@@ -1,13 +1,13 @@
 //! The Webex client: typed endpoints over one transport (limiter + retry + error mapping).
 
-pub mod pacer;
-pub mod client;
-pub mod error;
-pub mod retry;
-pub mod token;
-pub mod transport;
+pub(crate) mod client;
+pub(crate) mod error;
+pub(crate) mod pacer;
+pub(crate) mod retry;
+pub(crate) mod token;
+pub(crate) mod transport;
 
-pub use client::Client;
-pub use error::{ApiError, Fatal};
-pub use token::{Secret, TokenSource};
-pub use transport::{Call, Stats, Transport, TransportConfig};
+pub(crate) use client::Client;
+pub(crate) use error::{ApiError, Fatal};
+pub(crate) use token::{Secret, TokenError, TokenSource};
+pub(crate) use transport::{Call, Stats, Transport, TransportConfig};

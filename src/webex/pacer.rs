@@ -21,7 +21,7 @@ const SAME_SIGNAL: Duration = Duration::from_millis(500);
 const MIN_RATE: f64 = 0.5;
 
 #[derive(Debug)]
-pub struct Pacer {
+pub(crate) struct Pacer {
     max_rate: Option<f64>,
     /// The cut rate after 429s; `None` while not throttled (then `max_rate` paces).
     rate: Option<f64>,
@@ -34,7 +34,7 @@ pub struct Pacer {
 }
 
 impl Pacer {
-    pub fn new(max_rate: Option<f64>, now: Instant) -> Pacer {
+    pub(crate) fn new(max_rate: Option<f64>, now: Instant) -> Pacer {
         Pacer {
             max_rate,
             rate: None,
@@ -48,12 +48,12 @@ impl Pacer {
     }
 
     /// The current paced rate, if throttled.
-    pub fn rate(&self) -> Option<f64> {
+    pub(crate) fn rate(&self) -> Option<f64> {
         self.rate
     }
 
     /// Called when an attempt is about to start; returns when it may start.
-    pub fn reserve(&mut self, now: Instant) -> Instant {
+    pub(crate) fn reserve(&mut self, now: Instant) -> Instant {
         self.bucket_count += 1;
         let elapsed = now.saturating_duration_since(self.bucket_start);
         if elapsed >= BUCKET {
@@ -73,25 +73,19 @@ impl Pacer {
         }
     }
 
-    pub fn on_throttle(&mut self, now: Instant) {
-        if self
-            .last_throttle
-            .is_some_and(|t| now.saturating_duration_since(t) < SAME_SIGNAL)
-        {
+    pub(crate) fn on_throttle(&mut self, now: Instant) {
+        if self.last_throttle.is_some_and(|t| now.saturating_duration_since(t) < SAME_SIGNAL) {
             return;
         }
         let measured = if self.measured > 0.0 { Some(self.measured) } else { None };
-        let base = [self.rate, self.max_rate, measured]
-            .into_iter()
-            .flatten()
-            .fold(f64::INFINITY, f64::min);
+        let base = [self.rate, self.max_rate, measured].into_iter().flatten().fold(f64::INFINITY, f64::min);
         let base = if base.is_finite() { base } else { 10.0 };
         self.last_max = base;
         self.last_throttle = Some(now);
         self.rate = Some((base * BETA).max(MIN_RATE));
     }
 
-    pub fn on_success(&mut self, now: Instant) {
+    pub(crate) fn on_success(&mut self, now: Instant) {
         let (Some(_), Some(t0)) = (self.rate, self.last_throttle) else {
             return;
         };

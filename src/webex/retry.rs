@@ -4,7 +4,7 @@ use std::time::Duration;
 
 /// What the transport does with one attempt's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Disposition {
+pub(crate) enum Disposition {
     Success,
     /// 429: every worker pauses; does not consume `max_retries`.
     Throttled,
@@ -20,7 +20,7 @@ pub enum Disposition {
     Fail,
 }
 
-pub fn classify(status: u16) -> Disposition {
+pub(crate) fn classify(status: u16) -> Disposition {
     match status {
         200..=299 => Disposition::Success,
         429 => Disposition::Throttled,
@@ -33,18 +33,18 @@ pub fn classify(status: u16) -> Disposition {
 }
 
 /// First backoff step; doubles per retry up to `max`.
-pub const BASE_BACKOFF: Duration = Duration::from_millis(100);
+pub(crate) const BASE_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Exponential backoff with "equal jitter": a uniform pick in [d/2, d], where
 /// d = min(max, BASE·2^(retry-1)). `unit` is a uniform random number in [0, 1).
-pub fn backoff(retry: u32, max: Duration, unit: f64) -> Duration {
+pub(crate) fn backoff(retry: u32, max: Duration, unit: f64) -> Duration {
     let exp = BASE_BACKOFF.saturating_mul(1u32 << retry.saturating_sub(1).min(20));
     let d = exp.min(max);
     d.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
 
 /// `Retry-After` in whole seconds (the Webex form), capped; `default` when absent.
-pub fn retry_after(header: Option<&str>, cap: Duration, default: Duration) -> Duration {
+pub(crate) fn retry_after(header: Option<&str>, cap: Duration, default: Duration) -> Duration {
     header
         .and_then(|h| h.trim().parse::<f64>().ok())
         .filter(|s| s.is_finite() && *s >= 0.0)
@@ -56,18 +56,18 @@ pub fn retry_after(header: Option<&str>, cap: Duration, default: Duration) -> Du
 /// A run-wide retry budget: an outage (at least half of the last `WINDOW` attempts
 /// failed) stops the run instead of hammering a dead service for hours.
 #[derive(Debug, Default)]
-pub struct Budget {
+pub(crate) struct Budget {
     window: std::collections::VecDeque<bool>,
     failures: usize,
 }
 
 impl Budget {
-    pub const WINDOW: usize = 200;
+    pub(crate) const WINDOW: usize = 200;
     /// Below this many attempts the sample is too small to call an outage.
-    pub const MIN_SAMPLE: usize = 100;
+    pub(crate) const MIN_SAMPLE: usize = 100;
 
     /// Record one attempt; true when the run should stop.
-    pub fn record(&mut self, failed: bool) -> bool {
+    pub(crate) fn record(&mut self, failed: bool) -> bool {
         self.window.push_back(failed);
         self.failures += failed as usize;
         if self.window.len() > Self::WINDOW && self.window.pop_front() == Some(true) {

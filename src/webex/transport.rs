@@ -3,8 +3,8 @@
 //! accounting.
 //! No endpoint implements retry on its own.
 
-use super::pacer::Pacer;
 use super::error::{ApiError, Fatal, api_error};
+use super::pacer::Pacer;
 use super::retry::{self, Budget, Disposition};
 use super::token::TokenSource;
 use reqwest::{Method, Url};
@@ -21,7 +21,7 @@ const MAX_THROTTLES: u32 = 100;
 const IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
-pub struct TransportConfig {
+pub(crate) struct TransportConfig {
     pub base_url: Url,
     pub org_id: Option<String>,
     /// Attempts per second for the whole run; 0 = unlimited.
@@ -34,7 +34,7 @@ pub struct TransportConfig {
 }
 
 /// One request as the transport sees it.
-pub struct Request {
+pub(crate) struct Request {
     pub method: Method,
     /// Route template (without the base path), for accounting.
     pub route: &'static str,
@@ -44,15 +44,14 @@ pub struct Request {
 
 /// A successful response.
 #[derive(Debug)]
-pub struct Response {
-    pub status: u16,
+pub(crate) struct Response {
     pub body: bytes::Bytes,
     pub next_link: Option<String>,
 }
 
 /// The result of a request with its accounting for the row.
 #[derive(Debug)]
-pub struct Call<T> {
+pub(crate) struct Call<T> {
     pub attempts: u32,
     /// The last HTTP status seen; `None` when no response ever came.
     pub status: Option<u16>,
@@ -60,24 +59,20 @@ pub struct Call<T> {
 }
 
 impl<T> Call<T> {
-    pub fn map<U>(self, f: impl FnOnce(T) -> Result<U, ApiError>) -> Call<U> {
-        Call {
-            attempts: self.attempts,
-            status: self.status,
-            result: self.result.and_then(f),
-        }
+    pub(crate) fn map<U>(self, f: impl FnOnce(T) -> Result<U, ApiError>) -> Call<U> {
+        Call { attempts: self.attempts, status: self.status, result: self.result.and_then(f) }
     }
 }
 
 /// Counts for the summary.
 #[derive(Debug, Default, Clone)]
-pub struct Stats {
+pub(crate) struct Stats {
     pub requests: BTreeMap<String, u64>,
     pub http_status: BTreeMap<String, u64>,
     pub retries: u64,
 }
 
-pub struct Transport {
+pub(crate) struct Transport {
     http: reqwest::Client,
     cfg: TransportConfig,
     base_path: String,
@@ -138,7 +133,7 @@ impl Answer {
 }
 
 impl Transport {
-    pub fn new(
+    pub(crate) fn new(
         cfg: TransportConfig,
         token: TokenSource,
         stop: CancellationToken,
@@ -152,10 +147,8 @@ impl Transport {
             .map_err(|e| ApiError::Internal(format!("cannot build HTTP client: {e}")))?;
         let base_path = cfg.base_url.path().trim_end_matches('/').to_string();
         let max_rate = (cfg.rate > 0).then_some(cfg.rate as f64);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         Ok(Transport {
             http,
             base_path,
@@ -177,7 +170,7 @@ impl Transport {
     }
 
     /// `base_url` + path segments, with `orgId` when configured.
-    pub fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+    pub(crate) fn url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
         let mut url = self.cfg.base_url.clone();
         if let Ok(mut p) = url.path_segments_mut() {
             p.pop_if_empty();
@@ -198,23 +191,24 @@ impl Transport {
         url
     }
 
-    pub fn stats(&self) -> Stats {
+    pub(crate) fn stats(&self) -> Stats {
         lock(&self.stats).clone()
     }
 
     /// The first fatal error of the run, if any.
-    pub fn fatal(&self) -> Option<Fatal> {
+    pub(crate) fn fatal(&self) -> Option<Fatal> {
         lock(&self.fatal).clone()
     }
 
-    pub fn stopped(&self) -> bool {
+    pub(crate) fn stopped(&self) -> bool {
         self.stop.is_cancelled()
     }
 
     fn set_fatal(&self, f: Fatal) {
         let mut g = lock(&self.fatal);
         if g.is_none() {
-            tracing::error!("{f}");
+            // reported once, when the run ends (main prints the run's error)
+            tracing::debug!("{f}");
             *g = Some(f);
         }
         self.stop.cancel();
@@ -225,12 +219,10 @@ impl Transport {
     }
 
     /// Send with the run's policy. The first request of the run is sent alone.
-    pub async fn send(&self, req: Request) -> Call<Response> {
+    pub(crate) async fn send(&self, req: Request) -> Call<Response> {
         {
             let mut s = lock(&self.stats);
-            *s.requests
-                .entry(format!("{} {}{}", req.method, self.base_path, req.route))
-                .or_default() += 1;
+            *s.requests.entry(format!("{} {}{}", req.method, self.base_path, req.route)).or_default() += 1;
         }
         if !self.first_done.load(Ordering::Acquire) {
             let mut done = tokio::select! {
@@ -285,9 +277,7 @@ impl Transport {
             .header("TrackingID", format!("{}_{seq}", self.run_id))
             .header("Accept", "application/json");
         if let Some(b) = &req.body {
-            rb = rb
-                .header("Content-Type", "application/json")
-                .body(b.clone());
+            rb = rb.header("Content-Type", "application/json").body(b.clone());
         }
         let exchange = async move { Answer::read(rb.send().await?).await };
         let grace = async {
@@ -350,15 +340,15 @@ impl Transport {
                             lock(&self.pacer).on_success(std::time::Instant::now());
                             if is_put { &self.put_ok } else { &self.get_ok }.store(true, Ordering::Relaxed);
                             let Answer { body, next_link, .. } = answer;
-                            return Call {
-                                attempts,
-                                status: last_status,
-                                result: Ok(Response { status, body, next_link }),
-                            };
+                            return Call { attempts, status: last_status, result: Ok(Response { body, next_link }) };
                         }
                         Disposition::Throttled => {
                             throttles += 1;
-                            let wait = retry::retry_after(answer.retry_after.as_deref(), self.cfg.max_backoff, Duration::from_secs(1));
+                            let wait = retry::retry_after(
+                                answer.retry_after.as_deref(),
+                                self.cfg.max_backoff,
+                                Duration::from_secs(1),
+                            );
                             {
                                 let now = Instant::now();
                                 let mut p = lock(&self.pause_until);
@@ -375,7 +365,9 @@ impl Transport {
                             };
                             tracing::debug!(pause_ms = wait.as_millis() as u64, rate = ?rate, "429: pausing every worker and slowing down");
                             if throttles > MAX_THROTTLES {
-                                self.set_fatal(Fatal::Outage(format!("{throttles} consecutive 429 responses for one request")));
+                                self.set_fatal(Fatal::Outage(format!(
+                                    "{throttles} consecutive 429 responses for one request"
+                                )));
                                 return fail(attempts, last_status, answer.error(), is_put && unknown_put);
                             }
                             continue;
@@ -385,14 +377,27 @@ impl Transport {
                             if retries > self.cfg.max_retries {
                                 return fail(attempts, last_status, answer.error(), is_put && unknown_put);
                             }
-                            let wait = retry::retry_after(answer.retry_after.as_deref(), self.cfg.max_backoff, Duration::from_secs(1));
+                            let wait = retry::retry_after(
+                                answer.retry_after.as_deref(),
+                                self.cfg.max_backoff,
+                                Duration::from_secs(1),
+                            );
                             if !self.sleep(wait).await {
                                 return cancelled(attempts, last_status, is_put && unknown_put);
                             }
                             continue;
                         }
                         Disposition::Transient => {
-                            if let Some(c) = self.after_transient(&mut retries, attempts, last_status, is_put && unknown_put, answer.error()).await {
+                            if let Some(c) = self
+                                .after_transient(
+                                    &mut retries,
+                                    attempts,
+                                    last_status,
+                                    is_put && unknown_put,
+                                    answer.error(),
+                                )
+                                .await
+                            {
                                 return c;
                             }
                             continue;
@@ -426,7 +431,13 @@ impl Transport {
             // timeouts and connection errors
             self.record_budget(true);
             if let Some(c) = self
-                .after_transient(&mut retries, attempts, last_status, is_put && unknown_put, ApiError::Network(transient))
+                .after_transient(
+                    &mut retries,
+                    attempts,
+                    last_status,
+                    is_put && unknown_put,
+                    ApiError::Network(transient),
+                )
                 .await
             {
                 return c;
@@ -458,10 +469,7 @@ impl Transport {
 
     fn record_budget(&self, failed: bool) {
         if lock(&self.budget).record(failed) {
-            self.set_fatal(Fatal::Outage(format!(
-                "at least half of the last {} attempts failed",
-                Budget::WINDOW
-            )));
+            self.set_fatal(Fatal::Outage(format!("at least half of the last {} attempts failed", Budget::WINDOW)));
         }
     }
 
@@ -492,11 +500,7 @@ fn fail(attempts: u32, status: Option<u16>, e: ApiError, unknown_put: bool) -> C
         e @ ApiError::Status { status: 423 | 500..=599, .. } if unknown_put => ApiError::OutcomeUnknown(e.to_string()),
         other => other,
     };
-    Call {
-        attempts,
-        status,
-        result: Err(e),
-    }
+    Call { attempts, status, result: Err(e) }
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -511,12 +515,12 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// `<url>; rel="next"` from a Link header.
-pub fn parse_next_link(h: &str) -> Option<String> {
+pub(crate) fn parse_next_link(h: &str) -> Option<String> {
     h.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
-        let is_next = params
-            .split(';')
-            .any(|p| p.trim().replace(' ', "").eq_ignore_ascii_case("rel=\"next\"") || p.trim().eq_ignore_ascii_case("rel=next"));
+        let is_next = params.split(';').any(|p| {
+            p.trim().replace(' ', "").eq_ignore_ascii_case("rel=\"next\"") || p.trim().eq_ignore_ascii_case("rel=next")
+        });
         is_next.then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
     })
 }
@@ -537,7 +541,6 @@ mod tests {
         );
         assert_eq!(parse_next_link(r#"<https://x/a>; rel="prev""#), None);
     }
-
 }
 
 #[cfg(test)]

@@ -37,7 +37,11 @@ fn export_by_location_and_people_file_and_none() {
     assert_eq!(r.stdout.lines().count(), 1 + 10, "{}", r.stdout);
     assert!(r.stdout.lines().skip(1).all(|l| l.contains(&austin)));
     // only the person column is read
-    let f = write(d.path(), "p.csv", &format!("Email;whatever\ndina.aziz@example.com;x\n{};\n", id_of("ana.silva@example.com")));
+    let f = write(
+        d.path(),
+        "p.csv",
+        &format!("Email;whatever\ndina.aziz@example.com;x\n{};\n", id_of("ana.silva@example.com")),
+    );
     let r = against(&sim, d.path(), &["export", "--people", f.to_str().unwrap(), "--out", "e.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let text = std::fs::read_to_string(d.path().join("e.csv")).unwrap();
@@ -50,7 +54,18 @@ fn export_by_location_and_people_file_and_none() {
 
 /// Ten people without dependents, each asked to move to LOCATION_ECBN.
 fn ten_changes(d: &Path) -> std::path::PathBuf {
-    let who = ["ben.okafor", "carla.rossi", "femi.adeyemi", "gus.berg", "ivan.petrov", "kofi.mensah", "lena.vogel", "mo.haddad", "nia.ncube", "pia.lund"];
+    let who = [
+        "ben.okafor",
+        "carla.rossi",
+        "femi.adeyemi",
+        "gus.berg",
+        "ivan.petrov",
+        "kofi.mensah",
+        "lena.vogel",
+        "mo.haddad",
+        "nia.ncube",
+        "pia.lund",
+    ];
     let body: String = who.iter().map(|w| format!("{},LOCATION_ECBN\n", id_of(&format!("{w}@example.com")))).collect();
     write(d, "ten.csv", &format!("person,selected\n{body}"))
 }
@@ -64,7 +79,8 @@ fn limit_writes_k_in_file_order_and_a_second_run_finishes() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(sim.count(PUT_ECBN), 3);
     let rows = rows(d.path(), "apply");
-    let mut updated: Vec<usize> = rows.iter().filter(|r| r["action"] == "updated").map(|r| r["line"].parse().unwrap()).collect();
+    let mut updated: Vec<usize> =
+        rows.iter().filter(|r| r["action"] == "updated").map(|r| r["line"].parse().unwrap()).collect();
     updated.sort();
     assert_eq!(updated, vec![2, 3, 4], "file order");
     assert_eq!(rows.iter().filter(|r| r["action"] == "not_attempted").count(), 7);
@@ -81,7 +97,8 @@ fn max_failures_stops_the_write_phase() {
     // five HQ people pointed at an Austin member: every PUT is refused (other location)
     let sara = id_of("sara.lopez@example.com");
     let who = ["ben.okafor", "carla.rossi", "femi.adeyemi", "gus.berg", "ivan.petrov"];
-    let body: String = who.iter().map(|w| format!("{},LOCATION_MEMBER_NUMBER,{sara}\n", id_of(&format!("{w}@example.com")))).collect();
+    let body: String =
+        who.iter().map(|w| format!("{},LOCATION_MEMBER_NUMBER,{sara}\n", id_of(&format!("{w}@example.com")))).collect();
     let f = write(d.path(), "bad.csv", &format!("person,selected,location_member\n{body}"));
     let r = against(&sim, d.path(), &["--concurrency", "1", "--max-failures", "2", "apply", f.to_str().unwrap()]);
     assert_eq!(r.code, 3, "{}", r.stderr);
@@ -100,13 +117,27 @@ fn max_failures_stops_the_write_phase() {
 fn token_rotation_from_token_file() {
     let sim = Sim::sample(&["--latency-ms", "100"]);
     let d = tmp();
-    let scopes = serde_json::json!(["spark-admin:telephony_config_read", "spark-admin:telephony_config_write", "spark-admin:people_read"]);
+    let scopes = serde_json::json!([
+        "spark-admin:telephony_config_read",
+        "spark-admin:telephony_config_write",
+        "spark-admin:people_read"
+    ]);
     assert_eq!(sim.post("/_sim/tokens", serde_json::json!({"token": "tok-1", "scopes": scopes})), 204);
     let tf = write(d.path(), "token", "tok-1\n");
     let f = ten_changes(d.path());
     let mut c = cmd(d.path());
     c.env_remove("WEBEX_TOKEN")
-        .args(["--base-url", &sim.base(), "--rate", "0", "--concurrency", "1", "--report-dir", "reports", "--token-file"])
+        .args([
+            "--base-url",
+            &sim.base(),
+            "--rate",
+            "0",
+            "--concurrency",
+            "1",
+            "--report-dir",
+            "reports",
+            "--token-file",
+        ])
         .arg(&tf)
         .args(["apply", f.to_str().unwrap()]);
     let child = c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
@@ -125,7 +156,10 @@ fn token_rotation_from_token_file() {
     // an unchanged file after a 401: exit 1
     assert_eq!(sim.post("/_sim/tokens", serde_json::json!({"token": "tok-2"})), 204);
     let mut c = cmd(d.path());
-    c.env_remove("WEBEX_TOKEN").args(["--base-url", &sim.base(), "--rate", "0", "--token-file"]).arg(&tf).args(["plan", f.to_str().unwrap()]);
+    c.env_remove("WEBEX_TOKEN")
+        .args(["--base-url", &sim.base(), "--rate", "0", "--token-file"])
+        .arg(&tf)
+        .args(["plan", f.to_str().unwrap()]);
     assert_eq!(run(&mut c).code, 1);
     // both a token file and the token variable: ambiguous, exit 78
     let mut c = cmd(d.path());

@@ -2,7 +2,10 @@
 
 use crate::support::*;
 
-fn by_line(rows: &[std::collections::HashMap<String, String>], line: usize) -> &std::collections::HashMap<String, String> {
+fn by_line(
+    rows: &[std::collections::HashMap<String, String>],
+    line: usize,
+) -> &std::collections::HashMap<String, String> {
     rows.iter().find(|r| r["line"] == line.to_string()).unwrap_or_else(|| panic!("line {line}"))
 }
 
@@ -115,12 +118,14 @@ fn ids_in_other_spellings_compare_by_uuid() {
     let d = tmp();
     // Dev points at the security desk: write both IDs padded / with a team cluster
     let dev = id_of("dev.patel@example.com");
-    let decode = |id: &str| String::from_utf8(base64::engine::general_purpose::STANDARD_NO_PAD.decode(id).unwrap()).unwrap();
+    let decode =
+        |id: &str| String::from_utf8(base64::engine::general_purpose::STANDARD_NO_PAD.decode(id).unwrap()).unwrap();
     let padded = base64::engine::general_purpose::STANDARD.encode(decode(&dev));
     let desk = sim.ecbn_of(&dev).1.unwrap();
     let team = base64::engine::general_purpose::STANDARD_NO_PAD
         .encode(decode(&desk).replace("ciscospark://us/", "ciscospark://urn:TEAM:us-east-2_a/"));
-    let f = write(d.path(), "d.csv", &format!("person,selected,location_member\n{padded},LOCATION_MEMBER_NUMBER,{team}\n"));
+    let f =
+        write(d.path(), "d.csv", &format!("person,selected,location_member\n{padded},LOCATION_MEMBER_NUMBER,{team}\n"));
     let r = against(&sim, d.path(), &["plan", f.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("0 to update, 1 in sync"), "{}", r.stdout);
@@ -188,7 +193,14 @@ fn token_and_config_errors() {
     assert_eq!(r.code, 78);
     assert!(r.stderr.contains("WEBEX_TOKEN"), "{}", r.stderr);
     let mut c = cmd(d.path());
-    c.env_remove("WEBEX_TOKEN").env("MY_TOKEN", "admin-token").args(["--token-env", "MY_TOKEN", "--base-url", &sim.base(), "plan", desired.to_str().unwrap()]);
+    c.env_remove("WEBEX_TOKEN").env("MY_TOKEN", "admin-token").args([
+        "--token-env",
+        "MY_TOKEN",
+        "--base-url",
+        &sim.base(),
+        "plan",
+        desired.to_str().unwrap(),
+    ]);
     assert_eq!(run(&mut c).code, 0);
     let mut c = cmd(d.path());
     c.args(["--base-url", "http://192.0.2.1/v1", "plan", desired.to_str().unwrap()]);
@@ -222,7 +234,16 @@ fn unauthorized_and_forbidden_stop_the_run() {
     let d = tmp();
     let desired = sample("desired.csv");
     let mut c = cmd(d.path());
-    c.env("WEBEX_TOKEN", "expired").args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", desired.to_str().unwrap()]);
+    c.env("WEBEX_TOKEN", "expired").args([
+        "--base-url",
+        &sim.base(),
+        "--rate",
+        "0",
+        "--report-dir",
+        "reports",
+        "apply",
+        desired.to_str().unwrap(),
+    ]);
     let r = run(&mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("401"), "{}", r.stderr);
@@ -230,7 +251,16 @@ fn unauthorized_and_forbidden_stop_the_run() {
     assert_eq!(summary(d.path(), "apply")["counts"]["not_attempted"], 13);
     // a read-only token: reads succeed, the first PUT is refused, the run stops
     let mut c = cmd(d.path());
-    c.env("WEBEX_TOKEN", "read-only-token").args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", desired.to_str().unwrap()]);
+    c.env("WEBEX_TOKEN", "read-only-token").args([
+        "--base-url",
+        &sim.base(),
+        "--rate",
+        "0",
+        "--report-dir",
+        "reports",
+        "apply",
+        desired.to_str().unwrap(),
+    ]);
     let r = run(&mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("403") && r.stderr.contains("telephony_config_write"), "{}", r.stderr);
@@ -275,7 +305,14 @@ fn max_changes_guard_exits_69_without_writing() {
 fn check_is_offline() {
     let d = tmp();
     let mut c = cmd(d.path());
-    c.env_remove("WEBEX_TOKEN").args(["--base-url", "https://127.0.0.1:9/v1", "--report-dir", "reports", "check", sample("desired.csv").to_str().unwrap()]);
+    c.env_remove("WEBEX_TOKEN").args([
+        "--base-url",
+        "https://127.0.0.1:9/v1",
+        "--report-dir",
+        "reports",
+        "check",
+        sample("desired.csv").to_str().unwrap(),
+    ]);
     let r = run(&mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("Check: 13 valid, 0 invalid."));
@@ -361,7 +398,18 @@ fn rate_limits_attempts_run_wide() {
     let (fx, desired) = generate(d.path(), 40, 0.0, 0.0, 5);
     let sim = Sim::start(&fx, &["--rate-limit", "20", "--burst", "2"]);
     let mut c = cmd(d.path());
-    c.args(["--base-url", &sim.base(), "--rate", "20", "--concurrency", "16", "--report-dir", "reports", "plan", desired.to_str().unwrap()]);
+    c.args([
+        "--base-url",
+        &sim.base(),
+        "--rate",
+        "20",
+        "--concurrency",
+        "16",
+        "--report-dir",
+        "reports",
+        "plan",
+        desired.to_str().unwrap(),
+    ]);
     let t0 = std::time::Instant::now();
     let r = run(&mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);

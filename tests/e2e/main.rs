@@ -3,8 +3,8 @@
 
 mod support;
 
-mod core;
-mod python;
-mod migration;
 mod audit;
+mod core;
+mod migration;
+mod python;
 mod reliability;

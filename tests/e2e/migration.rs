@@ -87,7 +87,11 @@ fn many_emails_use_one_paged_listing() {
     }
     assert!(n > 20);
     // NONE is refused by the reader: keep the others
-    let body: String = body.lines().filter(|l| !l.ends_with(",NONE") && !l.ends_with("LOCATION_MEMBER_NUMBER")).map(|l| format!("{l}\n")).collect();
+    let body: String = body
+        .lines()
+        .filter(|l| !l.ends_with(",NONE") && !l.ends_with("LOCATION_MEMBER_NUMBER"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let rows = body.lines().count() - 1;
     assert!(rows > 20, "{rows}");
     let f = write(d.path(), "many.csv", &body);
@@ -129,7 +133,10 @@ fn xlsx_and_csv_give_identical_plans() {
     assert_eq!(r1.stdout.lines().last(), r2.stdout.lines().last());
     let xlsx_rows = rows(d.path(), "plan");
     let key = |rows: &[std::collections::HashMap<String, String>]| {
-        let mut v: Vec<(String, String, String)> = rows.iter().map(|r| (r["person_id"].clone(), r["action"].clone(), r["desired_location_member_id"].clone())).collect();
+        let mut v: Vec<(String, String, String)> = rows
+            .iter()
+            .map(|r| (r["person_id"].clone(), r["action"].clone(), r["desired_location_member_id"].clone()))
+            .collect();
         v.sort();
         v
     };
@@ -175,11 +182,17 @@ fn apply_then_apply_rollback_restores_the_original_state() {
     // the ECBN settings; a member remembered from an earlier LOCATION_MEMBER_NUMBER
     // choice stays remembered (as the real API shows it) and is not a setting
     let settings = |st: serde_json::Value| -> Vec<(String, String, Option<String>)> {
-        st["members"].as_array().unwrap().iter().map(|m| {
-            let sel = m["ecbn"]["selected"].as_str().unwrap_or("").to_string();
-            let member = (sel == "LOCATION_MEMBER_NUMBER").then(|| m["ecbn"]["locationMemberId"].as_str().unwrap().to_string());
-            (m["id"].as_str().unwrap().to_string(), sel, member)
-        }).collect()
+        st["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let sel = m["ecbn"]["selected"].as_str().unwrap_or("").to_string();
+                let member = (sel == "LOCATION_MEMBER_NUMBER")
+                    .then(|| m["ecbn"]["locationMemberId"].as_str().unwrap().to_string());
+                (m["id"].as_str().unwrap().to_string(), sel, member)
+            })
+            .collect()
     };
     let original = settings(sim.state());
     let r = against(&sim, d.path(), &["apply", sample("desired.csv").to_str().unwrap()]);

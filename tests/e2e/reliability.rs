@@ -15,10 +15,34 @@ fn plan_counts(sim: &Sim, d: &Path, desired: &Path) -> serde_json::Value {
 fn converges_under_the_fault_mix_and_a_rerun_writes_nothing() {
     let d = tmp();
     let (fx, desired) = generate(d.path(), 250, 0.3, 0.05, 11);
-    let sim = Sim::start(&fx, &["--fail-rate", "0.15", "--lock-rate", "0.05", "--drop-rate", "0.05", "--retry-after", "0", "--rate-limit", "400", "--seed", "5"]);
+    let sim = Sim::start(
+        &fx,
+        &[
+            "--fail-rate",
+            "0.15",
+            "--lock-rate",
+            "0.05",
+            "--drop-rate",
+            "0.05",
+            "--retry-after",
+            "0",
+            "--rate-limit",
+            "400",
+            "--seed",
+            "5",
+        ],
+    );
     let mut c = cmd(d.path());
-    c.env("ECBN_SYNC_MAX_RETRIES", "12").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1")
-        .args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", desired.to_str().unwrap()]);
+    c.env("ECBN_SYNC_MAX_RETRIES", "12").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1").args([
+        "--base-url",
+        &sim.base(),
+        "--rate",
+        "0",
+        "--report-dir",
+        "reports",
+        "apply",
+        desired.to_str().unwrap(),
+    ]);
     let r = run(&mut c);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout.lines().last().unwrap_or(""), r.stderr);
     let s = summary(d.path(), "apply");
@@ -52,8 +76,16 @@ fn a_row_that_exhausts_its_retries_fails_and_the_others_complete() {
     let f = write(d.path(), "d.csv", &format!("person,selected\n{},LOCATION_ECBN\n", id_of("ben.okafor@example.com")));
     assert_eq!(sim.post("/_sim/faults", serde_json::json!({"fail_rate": 1.0})), 200);
     let mut c = cmd(d.path());
-    c.env("ECBN_SYNC_MAX_RETRIES", "2").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1")
-        .args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", f.to_str().unwrap()]);
+    c.env("ECBN_SYNC_MAX_RETRIES", "2").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1").args([
+        "--base-url",
+        &sim.base(),
+        "--rate",
+        "0",
+        "--report-dir",
+        "reports",
+        "apply",
+        f.to_str().unwrap(),
+    ]);
     let r = run(&mut c);
     assert_eq!(r.code, 3, "{}", r.stderr);
     let rows = rows(d.path(), "apply");
@@ -69,7 +101,18 @@ fn an_outage_stops_the_run_with_exit_1() {
     let (fx, desired) = generate(d.path(), 200, 0.1, 0.0, 2);
     let sim = Sim::start(&fx, &["--fail-rate", "1"]);
     let mut c = cmd(d.path());
-    c.env("ECBN_SYNC_MAX_BACKOFF_SECS", "1").args(["--base-url", &sim.base(), "--rate", "0", "--concurrency", "32", "--report-dir", "reports", "apply", desired.to_str().unwrap()]);
+    c.env("ECBN_SYNC_MAX_BACKOFF_SECS", "1").args([
+        "--base-url",
+        &sim.base(),
+        "--rate",
+        "0",
+        "--concurrency",
+        "32",
+        "--report-dir",
+        "reports",
+        "apply",
+        desired.to_str().unwrap(),
+    ]);
     let r = run(&mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("looks down"), "{}", r.stderr);
@@ -84,9 +127,20 @@ fn sigint_writes_a_partial_report_and_exits_130() {
     let (fx, desired) = generate(d.path(), 300, 0.5, 0.0, 4);
     let sim = Sim::start(&fx, &["--latency-ms", "50"]);
     let mut c = cmd(d.path());
-    c.args(["--base-url", &sim.base(), "--rate", "0", "--concurrency", "4", "--report-dir", "reports", "apply", desired.to_str().unwrap()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    c.args([
+        "--base-url",
+        &sim.base(),
+        "--rate",
+        "0",
+        "--concurrency",
+        "4",
+        "--report-dir",
+        "reports",
+        "apply",
+        desired.to_str().unwrap(),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let child = c.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     unsafe_kill(child.id(), "INT");
@@ -107,9 +161,18 @@ fn a_second_sigint_exits_at_once() {
     let sim = Sim::sample(&["--latency-ms", "3000"]);
     let d = tmp();
     let mut c = cmd(d.path());
-    c.args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "plan", sample("desired.csv").to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    c.args([
+        "--base-url",
+        &sim.base(),
+        "--rate",
+        "0",
+        "--report-dir",
+        "reports",
+        "plan",
+        sample("desired.csv").to_str().unwrap(),
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     let mut child = c.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     unsafe_kill(child.id(), "INT");
@@ -127,9 +190,20 @@ fn sigkill_mid_write_then_rerun_converges() {
     let (fx, desired) = generate(d.path(), 200, 0.9, 0.0, 6);
     let sim = Sim::start(&fx, &["--latency-ms", "20"]);
     let mut c = cmd(d.path());
-    c.args(["--base-url", &sim.base(), "--rate", "0", "--concurrency", "4", "--report-dir", "reports", "apply", desired.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+    c.args([
+        "--base-url",
+        &sim.base(),
+        "--rate",
+        "0",
+        "--concurrency",
+        "4",
+        "--report-dir",
+        "reports",
+        "apply",
+        desired.to_str().unwrap(),
+    ])
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
     let mut child = c.spawn().unwrap();
     // wait until the write phase has started, then kill without warning
     let t0 = std::time::Instant::now();
@@ -176,8 +250,16 @@ fn dropped_put_responses_never_leave_a_wrong_state() {
     let sim = Sim::sample(&["--drop-rate", "0.5", "--seed", "9"]);
     let d = tmp();
     let mut c = cmd(d.path());
-    c.env("ECBN_SYNC_MAX_RETRIES", "20").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1")
-        .args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", sample("desired.csv").to_str().unwrap()]);
+    c.env("ECBN_SYNC_MAX_RETRIES", "20").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1").args([
+        "--base-url",
+        &sim.base(),
+        "--rate",
+        "0",
+        "--report-dir",
+        "reports",
+        "apply",
+        sample("desired.csv").to_str().unwrap(),
+    ]);
     let r = run(&mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(sim.stats()["by_route"][PUT_ECBN]["dropped"].as_u64().unwrap_or(0) > 0);
@@ -196,9 +278,25 @@ fn unsafe_kill(pid: u32, sig: &str) {
 fn a_failed_email_lookup_fails_the_row_not_the_file() {
     let sim = Sim::sample(&["--fail-rate", "1"]);
     let d = tmp();
-    let f = write(d.path(), "d.csv", &format!("person,selected\nben.okafor@example.com,LOCATION_ECBN\n{},DIRECT_LINE\n", id_of("ana.silva@example.com")));
+    let f = write(
+        d.path(),
+        "d.csv",
+        &format!(
+            "person,selected\nben.okafor@example.com,LOCATION_ECBN\n{},DIRECT_LINE\n",
+            id_of("ana.silva@example.com")
+        ),
+    );
     let mut c = cmd(d.path());
-    c.env("ECBN_SYNC_MAX_RETRIES", "0").args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports", "apply", f.to_str().unwrap()]);
+    c.env("ECBN_SYNC_MAX_RETRIES", "0").args([
+        "--base-url",
+        &sim.base(),
+        "--rate",
+        "0",
+        "--report-dir",
+        "reports",
+        "apply",
+        f.to_str().unwrap(),
+    ]);
     let r = run(&mut c);
     assert_eq!(r.code, 3, "an API failure is not a bad file: {}", r.stderr);
     let rows = rows(d.path(), "apply");

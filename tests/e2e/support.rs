@@ -31,11 +31,8 @@ impl Sim {
             .expect("start simulator");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line: {line:?}"))
-            .to_string();
+        let url =
+            line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("first line: {line:?}")).to_string();
         Sim { child, url, http: reqwest::blocking::Client::new() }
     }
 
@@ -65,10 +62,7 @@ impl Sim {
 
     /// Requests booked for one route template, all statuses.
     pub fn count(&self, route: &str) -> u64 {
-        self.stats()["by_route"][route]
-            .as_object()
-            .map(|m| m.values().map(|v| v.as_u64().unwrap()).sum())
-            .unwrap_or(0)
+        self.stats()["by_route"][route].as_object().map(|m| m.values().map(|v| v.as_u64().unwrap()).sum()).unwrap_or(0)
     }
 
     /// The ECBN of a member in the simulator's state, by ID.
@@ -186,10 +180,22 @@ pub fn generate(dir: &Path, people: usize, drift: f64, targets: f64, seed: u64) 
     let fx = dir.join("org.json");
     let desired = dir.join("desired.csv");
     let mut c = cmd(dir);
-    c.args(["sim", "generate", "--people", &people.to_string(), "--drift", &drift.to_string(), "--targets", &targets.to_string(), "--seed", &seed.to_string(), "--fixture-out"])
-        .arg(&fx)
-        .arg("--desired-out")
-        .arg(&desired);
+    c.args([
+        "sim",
+        "generate",
+        "--people",
+        &people.to_string(),
+        "--drift",
+        &drift.to_string(),
+        "--targets",
+        &targets.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--fixture-out",
+    ])
+    .arg(&fx)
+    .arg("--desired-out")
+    .arg(&desired);
     let r = run(&mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     (fx, desired)

@@ -1,0 +1,273 @@
+//! `export`: today's state as a desired-state file (plus informational columns), so it
+//! is both an audit baseline and a ready-to-edit template: `export --all | plan` is
+//! all `in_sync`.
+//!
+//! 1. With `--people FILE`: read its member column; a bad file stops here (exit 65).
+//! 2. Connect; list the people (`--all`, per `--location`) or resolve the file's emails
+//!    with the one strict resolver (exactly one person per email).
+//! 3. One ECBN GET per member with Webex Calling, in listing order, into a file that
+//!    appears only when the export is whole (or `--out -`: stdout).
+//! 4. The summary.
+
+use super::Stamp;
+use super::api::Api;
+use crate::atomic::AtomicFile;
+use crate::cli::ExportArgs;
+use crate::config::Settings;
+use crate::error::{Error, Outcome};
+use crate::report::{self, Summary, escape_cell};
+use crate::resolve::{EmailBook, NotFound};
+use crate::row::{Field, MemberRef, Problem, RowErrors};
+use crate::webex::{ApiError, Client};
+use crate::wire::{Person, Selected};
+use crate::{desired, logging};
+use futures_util::StreamExt;
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use tokio_util::sync::CancellationToken;
+
+const COLUMNS: [&str; 8] = [
+    "person",
+    "selected",
+    "location_member",
+    "email",
+    "display_name",
+    "location_id",
+    "current_effective_number",
+    "current_effective_quality",
+];
+
+/// What was exported.
+#[derive(Debug, Default)]
+struct Counts {
+    exported: u64,
+    failed: u64,
+    no_calling: u64,
+}
+
+pub(crate) async fn run(args: ExportArgs, s: &Settings, interrupt: CancellationToken) -> Result<Outcome, Error> {
+    let stamp = Stamp::now();
+    // 1. the file of members, checked before any request
+    let named = match (args.all, &args.people) {
+        (true, None) => None,
+        (false, Some(p)) => Some((p.as_path(), read_members(p, s)?)),
+        _ => return Err(Error::Usage("export needs --all or --people FILE".into())),
+    };
+    // 2. the API and the members
+    let api = Api::connect(s, interrupt.child_token()).await?;
+    let end = export(&api.client, &args, named, s, &stamp, &interrupt).await;
+    api.close().await;
+    end
+}
+
+/// Steps 2–4: a failed export leaves no output file behind, and always a summary.
+async fn export(
+    client: &Client,
+    args: &ExportArgs,
+    named: Option<(&Path, Vec<(u32, MemberRef)>)>,
+    s: &Settings,
+    stamp: &Stamp,
+    interrupt: &CancellationToken,
+) -> Result<Outcome, Error> {
+    let storage = Error::storage;
+    std::fs::create_dir_all(&s.report_dir).map_err(storage(&s.report_dir))?;
+    let out_path = match &args.out {
+        Some(p) if p.as_os_str() == "-" => None,
+        Some(p) => Some(p.clone()),
+        None => Some(s.report_dir.join(format!("ecbn-export-{}.csv", stamp.file))),
+    };
+    let mut file = out_path.as_deref().map(|p| AtomicFile::create(p).map_err(storage(p))).transpose()?;
+    let mut counts = Counts::default();
+    let members = match named {
+        None => list_people(client, &args.location).await,
+        Some((path, rows)) => people_named(client, path, rows, &mut counts, s.concurrency).await,
+    };
+    let written = match members {
+        Ok(people) => {
+            let mut stdout = std::io::stdout().lock();
+            let out: &mut dyn Write = match file.as_mut() {
+                Some(f) => f,
+                None => &mut stdout,
+            };
+            write_rows(client, people, out, &mut counts, s.concurrency).await.map_err(|source| Error::Storage {
+                path: out_path.as_deref().map_or("stdout".into(), |p| p.display().to_string()),
+                source,
+            })
+        }
+        Err(e) => Err(e),
+    };
+    let end = match (client.transport().fatal(), written) {
+        (Some(f), _) => Err(Error::Api(f)),
+        (None, _) if interrupt.is_cancelled() => Err(Error::Interrupted),
+        (None, written) => written.map(|()| if counts.failed > 0 { Outcome::Partial } else { Outcome::Clean }),
+    };
+    let mut files = Vec::new();
+    if let Some(f) = file {
+        let path = f.target().display().to_string();
+        if end.is_ok() {
+            f.commit().map_err(storage(Path::new(&path)))?;
+            files.push(path);
+        }
+    }
+    let json = s.report_dir.join(format!("ecbn-export-{}.json", stamp.file));
+    files.push(json.display().to_string());
+    let stats = client.transport().stats();
+    let counts_map =
+        BTreeMap::from([("exported", counts.exported), ("failed", counts.failed), ("no_calling", counts.no_calling)]);
+    let summary = Summary {
+        mode: "export",
+        started_at: stamp.iso.clone(),
+        finished_at: report::timestamps(SystemTime::now()).1,
+        duration_ms: stamp.started.elapsed().as_millis() as u64,
+        desired_file: out_path.map_or("-".into(), |p: PathBuf| p.display().to_string()),
+        report_files: files,
+        rows: counts_map.values().sum::<u64>() as usize,
+        counts: counts_map,
+        requests: stats.requests,
+        http_status: stats.http_status,
+        retries: stats.retries,
+        rerun_needed: false,
+        rollback_unrestorable: vec![],
+        exit_code: crate::error::exit_code(&end),
+    };
+    report::write_summary(&json, &summary).map_err(storage(&json))?;
+    if end.is_ok() {
+        logging::diag(&format!("Export: {} people, {} failed.", counts.exported, counts.failed));
+    }
+    end
+}
+
+/// The member column of a desired-style file; every bad row is reported.
+fn read_members(path: &Path, s: &Settings) -> Result<Vec<(u32, MemberRef)>, Error> {
+    let rows = desired::read_members(path, &s.read_options())?;
+    let mut ok = Vec::new();
+    let mut bad = 0u64;
+    for r in rows {
+        match r.stage {
+            Ok(m) => ok.push((r.line, m)),
+            Err(e) => {
+                logging::diag(&format!("{}:{}: {e}", path.display(), r.line));
+                bad += 1;
+            }
+        }
+    }
+    match bad {
+        0 => Ok(ok),
+        count => Err(Error::InvalidRows { path: path.display().to_string(), count }),
+    }
+}
+
+/// People of the calling-enabled listing (per location when given), in listing order.
+async fn list_people(client: &Client, locations: &[String]) -> Result<Vec<Person>, Error> {
+    let mut out = Vec::new();
+    let locations: Vec<Option<&str>> =
+        if locations.is_empty() { vec![None] } else { locations.iter().map(|l| Some(l.as_str())).collect() };
+    for l in locations {
+        client.people_listing(l, |p| out.push(p)).await.map_err(Error::Listing)?;
+    }
+    Ok(out)
+}
+
+/// The people a file names: IDs as they are, emails through the strict resolver. An
+/// email that names no one, or several people, is the file's fault (exit 65).
+async fn people_named(
+    client: &Client,
+    path: &Path,
+    rows: Vec<(u32, MemberRef)>,
+    counts: &mut Counts,
+    concurrency: usize,
+) -> Result<Vec<Person>, Error> {
+    let emails: BTreeSet<_> = rows
+        .iter()
+        .filter_map(|(_, m)| match m {
+            MemberRef::Email(e) => Some(e.clone()),
+            MemberRef::Id(_) => None,
+        })
+        .collect();
+    let book = EmailBook::look_up(client, emails, concurrency).await;
+    let (mut people, mut bad) = (Vec::new(), 0u64);
+    for (line, m) in rows {
+        match m {
+            MemberRef::Id(id) => people.push(Person { id: id.as_str().to_string(), ..Default::default() }),
+            MemberRef::Email(e) => match book.person(&e) {
+                Ok(p) => people.push(p.clone()),
+                Err(NotFound::Failed(err)) => {
+                    tracing::error!(line, "looking up {e} failed: {err}");
+                    counts.failed += 1;
+                }
+                Err(NotFound::Stopped) => {}
+                Err(why) => {
+                    let problem = match why {
+                        NotFound::Ambiguous(matches) => Problem::AmbiguousEmail { email: e, matches },
+                        _ => Problem::UnknownEmail(e),
+                    };
+                    let m = RowErrors::one(Field::Member, problem);
+                    logging::diag(&format!("{}:{line}: {m}", path.display()));
+                    bad += 1;
+                }
+            },
+        }
+    }
+    match bad {
+        0 => Ok(people),
+        count => Err(Error::InvalidRows { path: path.display().to_string(), count }),
+    }
+}
+
+/// The export file: one ECBN GET per member with Webex Calling, in listing order.
+async fn write_rows(
+    client: &Client,
+    people: Vec<Person>,
+    out: &mut dyn Write,
+    counts: &mut Counts,
+    concurrency: usize,
+) -> std::io::Result<()> {
+    // a person without a location in the calling listing has no Webex Calling; a person
+    // named only by ID in a file is read as it is
+    let (calling, no_calling): (Vec<Person>, Vec<Person>) =
+        people.into_iter().partition(|p| p.location_id.is_some() || p.emails.is_empty());
+    counts.no_calling = no_calling.len() as u64;
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(COLUMNS)?;
+    // `buffered` keeps the listing order in the output with `concurrency` in flight
+    let mut answers = futures_util::stream::iter(calling)
+        .map(|p| async move {
+            let call = client.get_ecbn(&p.id).await;
+            (p, call.result)
+        })
+        .buffered(concurrency.max(1));
+    while let Some((p, result)) = answers.next().await {
+        match result {
+            Ok(get) => {
+                let selected = get.selected.clone().unwrap_or_default();
+                let member = match Selected::parse(&selected) {
+                    Some(Selected::LocationMemberNumber) => {
+                        get.location_member_info.as_ref().and_then(|i| i.member_id.clone()).unwrap_or_default()
+                    }
+                    _ => String::new(),
+                };
+                let eff = get.effective_block();
+                let rec = [
+                    p.id.as_str(),
+                    &selected,
+                    &member,
+                    p.emails.first().map_or("", String::as_str),
+                    p.display_name.as_deref().unwrap_or(""),
+                    p.location_id.as_deref().unwrap_or(""),
+                    eff.and_then(|b| b.effective_value.as_deref()).unwrap_or(""),
+                    eff.and_then(|b| b.quality.as_deref()).unwrap_or(""),
+                ];
+                w.write_record(rec.map(escape_cell).each_ref().map(|c| c.as_ref()))?;
+                counts.exported += 1;
+            }
+            Err(ApiError::Cancelled) => {}
+            Err(e) => {
+                tracing::error!(person = %p.id, "reading the ECBN failed: {e}");
+                counts.failed += 1;
+            }
+        }
+    }
+    w.flush()
+}

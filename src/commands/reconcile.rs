@@ -1,0 +1,210 @@
+//! `plan` and `apply`: the core loop.
+//!
+//! 1. Lock (apply), read and validate the file: a bad file stops here, before any request.
+//! 2. Connect, resolve emails and phone numbers, check the rows again.
+//! 3. Read phase: every member's ECBN; diff; the in-file skip rule.
+//! 4. The skip rule over live dependencies, for members who differ.
+//! 5. Guards (`--max-changes`); `plan` stops here.
+//! 6. Write phase (`apply`): `--limit`, rollback line before each PUT, `--max-failures`.
+//!
+//! Every row ends in the sink exactly once; a stopped run reports the rows it did not
+//! reach as `not_attempted`. Reports are written however the run ends.
+
+mod phases;
+
+use super::api::Api;
+use super::sink::Sink;
+use super::{Mode, Stamp};
+use crate::config::Settings;
+use crate::error::{Error, Outcome};
+use crate::ids::Uuid;
+use crate::report::Action;
+use crate::resolve;
+use crate::row::{Desired, Held, Row, Stage, Unresolved, Verdict};
+use crate::webex::Client;
+use crate::{desired, lock, plan};
+use std::path::Path;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) async fn run(mode: Mode, path: &Path, s: &Settings, interrupt: CancellationToken) -> Result<Outcome, Error> {
+    let stamp = Stamp::now();
+    // the lock comes before the file is read, so a concurrent apply never starts work
+    let _lock = match mode {
+        Mode::Apply => Some(lock::acquire(&s.report_dir, &stamp.iso)?),
+        _ => None,
+    };
+    let mut rows = desired::read(path, &s.read_options())?;
+    plan::cross_check(&mut rows);
+    let mut sink = Sink::create(mode, path, rows.len(), s, &stamp)?;
+    let _progress = sink.span().entered();
+
+    // 1. the file must be sound before any request
+    let (mut valid, mut invalid) = (Vec::new(), Vec::new());
+    for row in rows {
+        match row.detach() {
+            (r, Ok(d)) => valid.push(r.attach(d)),
+            (r, Err(e)) => invalid.push((r, e)),
+        }
+    }
+    for (r, e) in &invalid {
+        crate::logging::diag(&format!("{}:{}: {e}", sink.desired_file(), r.line));
+    }
+    let count = invalid.len() as u64;
+    for (r, e) in invalid {
+        sink.finish(r, Verdict::Invalid(e));
+    }
+    if count > 0 && !s.skip_invalid {
+        abandon(&mut sink, valid, Held::InvalidRows);
+        let path = sink.desired_file().to_string();
+        return sink.close(Err(Error::InvalidRows { path, count }), None, false);
+    }
+
+    // 2. the API
+    let api = match Api::connect(s, interrupt.child_token()).await {
+        Ok(api) => api,
+        Err(e) => {
+            let why = match &e {
+                Error::Token(t) => Held::NoToken(t.to_string()),
+                _ => Held::RunStopped,
+            };
+            abandon(&mut sink, valid, why);
+            return sink.close(Err(e), None, false);
+        }
+    };
+    let (end, rerun_needed) = reconcile(mode, &mut sink, &api.client, valid, s, &interrupt).await;
+    let stats = api.client.transport().stats();
+    let end = sink.close(end, Some(stats), rerun_needed);
+    api.close().await;
+    end
+}
+
+/// Steps 2–6 over the rows that passed the offline checks; how the run ended and
+/// whether a member skipped now may be written by the next run.
+async fn reconcile(
+    mode: Mode,
+    sink: &mut Sink,
+    client: &Client,
+    rows: Vec<Row<Desired>>,
+    s: &Settings,
+    interrupt: &CancellationToken,
+) -> (Result<Outcome, Error>, bool) {
+    let conc = s.concurrency;
+
+    // 2. resolution of emails and phone numbers, then the cross-row checks once more
+    sink.phase("resolving");
+    let mut rows = resolve::resolve(client, rows, conc).await;
+    plan::cross_check(&mut rows);
+    let (mut ready, mut invalid) = (Vec::new(), Vec::new());
+    for row in rows {
+        match row.detach() {
+            (r, Ok(res)) => ready.push(r.attach(res)),
+            (r, Err(Unresolved::Invalid(e))) => invalid.push((r, e)),
+            (r, Err(Unresolved::Failed(f))) => sink.finish(r, Verdict::Failed(f)),
+            (r, Err(Unresolved::Stopped)) => sink.finish(r, Verdict::NotAttempted(Held::RunStopped)),
+        }
+    }
+    let count = invalid.len() as u64;
+    let halt = stopped(client, interrupt);
+    for (r, e) in invalid {
+        if halt.is_none() {
+            crate::logging::diag(&format!("{}:{}: {e}", sink.desired_file(), r.line));
+        }
+        sink.finish(r, Verdict::Invalid(e));
+    }
+    if let Some(e) = halt {
+        abandon(sink, ready, Held::RunStopped);
+        return (Err(e), false);
+    }
+    if count > 0 && !s.skip_invalid {
+        abandon(sink, ready, Held::UnresolvedRows);
+        let path = sink.desired_file().to_string();
+        return (Err(Error::InvalidRows { path, count }), false);
+    }
+
+    // 3. read phase: every member's current ECBN, decided as it arrives
+    sink.phase("reading");
+    let targets = plan::in_file_targets(&ready);
+    let differ = phases::read(sink, client, ready, &targets, conc).await;
+    if let Some(e) = stopped(client, interrupt) {
+        abandon(sink, differ, Held::RunStopped);
+        return (Err(e), false);
+    }
+
+    // 4. the skip rule over live dependencies, for the members who differ
+    let (mut to_write, skipped_for_dependents) = phases::dependencies(sink, client, differ, conc).await;
+    let moved_away: Vec<&Uuid> =
+        to_write.iter().filter_map(|r| r.stage.current.member.as_ref().map(|m| m.uuid())).collect();
+    let rerun_needed = plan::rerun_needed(&skipped_for_dependents, moved_away);
+    if let Some(e) = stopped(client, interrupt) {
+        abandon(sink, to_write, Held::RunStopped);
+        return (Err(e), rerun_needed);
+    }
+    to_write.sort_unstable_by_key(|r| r.line); // file order, for --limit
+
+    // 5. guards; `plan` ends here
+    if let Some(max) = s.max_changes
+        && to_write.len() as u64 > max
+    {
+        let held = Held::MaxChanges { changes: to_write.len(), max };
+        let changes = to_write.len();
+        for r in to_write {
+            let verdict = match mode {
+                Mode::Plan => Verdict::WouldUpdate(Some(held.clone())),
+                _ => Verdict::NotAttempted(held.clone()),
+            };
+            sink.finish(r, verdict);
+        }
+        return (Err(Error::TooManyChanges { changes, max }), rerun_needed);
+    }
+    if mode == Mode::Plan {
+        for r in to_write {
+            sink.finish(r, Verdict::WouldUpdate(None));
+        }
+        return (Ok(outcome(sink, mode, s)), rerun_needed);
+    }
+
+    // 6. write phase
+    sink.phase("writing");
+    if let Some(k) = s.limit
+        && to_write.len() as u64 > k
+    {
+        let rest = to_write.split_off(k as usize);
+        abandon(sink, rest, Held::Limit(k));
+    }
+    let left = phases::write(sink, client, to_write, conc, s.max_failures).await;
+    abandon(sink, left.rows, if left.capped { Held::MaxFailures } else { Held::RunStopped });
+    let end = match stopped(client, interrupt) {
+        Some(e) => Err(e),
+        None => Ok(outcome(sink, mode, s)),
+    };
+    (end, rerun_needed)
+}
+
+/// What stopped a run early: a fatal answer (exit 1) or a signal (exit 130).
+fn stopped(client: &Client, interrupt: &CancellationToken) -> Option<Error> {
+    let t = client.transport();
+    match t.fatal() {
+        Some(f) => Some(Error::Api(f)),
+        None if interrupt.is_cancelled() || t.stopped() => Some(Error::Interrupted),
+        None => None,
+    }
+}
+
+/// A run that did its work: 3 when rows failed or were invalid, 2 for a plan with
+/// changes under `--detailed-exitcode`.
+fn outcome(sink: &Sink, mode: Mode, s: &Settings) -> Outcome {
+    if sink.count(Action::Failed) > 0 || sink.count(Action::Invalid) > 0 {
+        Outcome::Partial
+    } else if mode == Mode::Plan && s.detailed_exitcode && sink.count(Action::WouldUpdate) > 0 {
+        Outcome::ChangesPending
+    } else {
+        Outcome::Clean
+    }
+}
+
+/// Rows the run will not reach.
+fn abandon<S: Stage>(sink: &mut Sink, rows: impl IntoIterator<Item = Row<S>>, why: Held) {
+    for r in rows {
+        sink.finish(r, Verdict::NotAttempted(why.clone()));
+    }
+}

@@ -1,0 +1,159 @@
+//! The three phases that talk to the API, each a bounded worker pool over the one
+//! client: rows go in, each ends in the sink or moves on to the next phase.
+
+use super::Sink;
+use crate::ids::Uuid;
+use crate::plan::{self, Diff};
+use crate::row::{Differs, Failure, Held, Resolved, Row, Skip, Verdict};
+use crate::webex::{ApiError, Call, Client};
+use crate::wire::EcbnPut;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use std::collections::HashMap;
+
+/// The read phase: every member's current ECBN, decided as it arrives. Returns the
+/// rows that differ and that the in-file rule does not skip.
+pub(super) async fn read(
+    sink: &mut Sink,
+    client: &Client,
+    rows: Vec<Row<Resolved>>,
+    in_file_targets: &HashMap<Uuid, u32>,
+    concurrency: usize,
+) -> Vec<Row<Differs>> {
+    let mut differ = Vec::new();
+    let mut answers = futures_util::stream::iter(rows)
+        .map(|row| async move {
+            let call = client.get_ecbn(row.stage.member.as_str()).await;
+            (row, call)
+        })
+        .buffer_unordered(concurrency);
+    while let Some((mut row, call)) = answers.next().await {
+        row.trail.account(&call);
+        let get = match call.result {
+            Ok(get) => get,
+            Err(e) => {
+                sink.finish(row, failed(e));
+                continue;
+            }
+        };
+        let reading = plan::reading(&get);
+        let diff = plan::diff(&row.stage, &reading);
+        row.trail.read = Some(reading);
+        match diff {
+            Diff::InSync => sink.finish(row, Verdict::InSync),
+            Diff::Unknown(f) => sink.finish(row, Verdict::Failed(f)),
+            Diff::Differs(current) => match plan::skip_in_file(&row.stage, in_file_targets) {
+                Some(skip) => sink.finish(row, Verdict::Skipped(skip)),
+                None => differ.push(row.map(|want| Differs { want, current })),
+            },
+        }
+    }
+    differ
+}
+
+/// The skip rule over the live dependencies of each differing member. Returns the rows
+/// to write, and the members skipped because others use them.
+pub(super) async fn dependencies(
+    sink: &mut Sink,
+    client: &Client,
+    rows: Vec<Row<Differs>>,
+    concurrency: usize,
+) -> (Vec<Row<Differs>>, Vec<Uuid>) {
+    let (mut to_write, mut skipped_for_dependents) = (Vec::new(), Vec::new());
+    let mut answers = futures_util::stream::iter(rows)
+        .map(|row| async move {
+            let call = client.get_dependencies(row.stage.want.member.as_str()).await;
+            (row, call)
+        })
+        .buffer_unordered(concurrency);
+    while let Some((mut row, call)) = answers.next().await {
+        row.trail.account(&call);
+        match call.result {
+            Ok(deps) => {
+                row.trail.dependents = Some(deps.dependent_member_count);
+                match plan::skip_by_dependencies(&deps) {
+                    Some(skip) => {
+                        if matches!(skip, Skip::Dependents(_)) {
+                            skipped_for_dependents.push(row.stage.want.member.uuid().clone());
+                        }
+                        sink.finish(row, Verdict::Skipped(skip));
+                    }
+                    None => to_write.push(row),
+                }
+            }
+            Err(e) => sink.finish(row, failed(e)),
+        }
+    }
+    (to_write, skipped_for_dependents)
+}
+
+/// Rows the write phase did not send, and whether `--max-failures` stopped it.
+pub(super) struct Unsent {
+    pub(super) rows: Vec<Row<Differs>>,
+    pub(super) capped: bool,
+}
+
+/// PUT the rows (in file order), each after its rollback line; the first goes alone,
+/// so a token without the write scope costs one request.
+///
+/// A hand-rolled pool rather than `buffer_unordered`: the rollback line must be
+/// written (with the sink borrowed mutably) before each PUT future exists.
+pub(super) async fn write(
+    sink: &mut Sink,
+    client: &Client,
+    rows: Vec<Row<Differs>>,
+    concurrency: usize,
+    max_failures: Option<u64>,
+) -> Unsent {
+    let mut queue = rows.into_iter();
+    let mut in_flight = FuturesUnordered::new();
+    let (mut first, mut failures, mut capped) = (true, 0u64, false);
+    loop {
+        let room = if first { 1 } else { concurrency };
+        while in_flight.len() < room && !capped && !client.transport().stopped() {
+            let Some(row) = queue.next() else { break };
+            if !sink.rollback(&row) {
+                sink.finish(row, Verdict::Failed(Failure::RollbackUnwritable));
+                continue;
+            }
+            in_flight.push(async move {
+                let call = client.put_ecbn(row.stage.want.member.as_str(), &put_body(&row.stage.want)).await;
+                (row, call)
+            });
+        }
+        let Some((mut row, call)) = in_flight.next().await else { break };
+        first = false;
+        row.trail.account(&call);
+        let Call { result, .. } = call;
+        match result {
+            Ok(()) => sink.finish(row, Verdict::Updated),
+            Err(e @ ApiError::Cancelled) => sink.finish(row, failed(e)),
+            Err(e) => {
+                sink.finish(row, failed(e));
+                failures += 1;
+                if max_failures.is_some_and(|n| failures >= n) && !capped {
+                    capped = true;
+                    tracing::error!("{failures} writes failed: --max-failures reached, stopping the write phase");
+                }
+            }
+        }
+    }
+    Unsent { rows: queue.collect(), capped }
+}
+
+/// Only `selected` and, for LOCATION_MEMBER_NUMBER, `locationMemberId`; never the ELIN flags.
+fn put_body(want: &Resolved) -> EcbnPut {
+    EcbnPut {
+        selected: Some(want.setting.selected().as_str().into()),
+        location_member_id: want.setting.target().map(|t| t.as_str().to_string()),
+        ..Default::default()
+    }
+}
+
+/// A request that did not succeed: the row failed, or was never sent (a stopped run).
+fn failed(e: ApiError) -> Verdict {
+    match e {
+        ApiError::Cancelled => Verdict::NotAttempted(Held::RunStopped),
+        e => Verdict::Failed(Failure::Api(e)),
+    }
+}

@@ -1,0 +1,38 @@
+//! `sim`: serve the Webex simulator until interrupted.
+//!
+//! 1. Check the fault settings (a bad one is a bad command line) and load the fixture.
+//! 2. Listen; print `listening on http://HOST:PORT` as the first line on stdout.
+//! 3. On SIGINT/SIGTERM, stop and save the state file, if any.
+
+use crate::cli::SimArgs;
+use crate::error::{Error, Outcome};
+use crate::sim::{self, faults::Faults};
+use std::io::Write;
+use tokio_util::sync::CancellationToken;
+
+pub(crate) async fn run(args: SimArgs, interrupt: CancellationToken) -> Result<Outcome, Error> {
+    let faults = Faults {
+        fail_rate: args.fail_rate,
+        lock_rate: args.lock_rate,
+        drop_rate: args.drop_rate,
+        latency_ms: args.latency_ms,
+        rate_limit: args.rate_limit.filter(|r| *r > 0.0),
+        burst: args.burst,
+        retry_after: args.retry_after,
+    };
+    faults.validate().map_err(Error::Usage)?;
+    let Some(path) = args.fixture else {
+        return Err(Error::Usage("sim needs --fixture FILE (or `sim generate`)".into()));
+    };
+    let fixture = sim::load_fixture(&path)?;
+    let options = sim::SimOptions { fixture, bind: args.bind, faults, seed: args.seed, state_file: args.state };
+    let running = sim::start(options).await?;
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "listening on http://{}", running.addr);
+        let _ = out.flush();
+    }
+    interrupt.cancelled().await;
+    running.stop().await?;
+    Ok(Outcome::Clean)
+}

@@ -1,0 +1,271 @@
+//! Where finished rows go: the row report, the stdout line, the counts, the progress
+//! bar; and the close of a run, which writes the summary.
+
+use super::{Mode, Stamp};
+use crate::config::Settings;
+use crate::error::{Error, Outcome};
+use crate::report::{self, Action, Printer, ReportSet, RowLine, Summary};
+use crate::row::{Differs, Row, Stage, Verdict};
+use crate::webex::Stats;
+use crate::wire::Selected;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::SystemTime;
+use tracing::Span;
+use tracing_indicatif::span_ext::IndicatifSpanExt;
+
+pub(crate) struct Sink {
+    mode: Mode,
+    reports: ReportSet,
+    printer: Printer,
+    counts: BTreeMap<Action, u64>,
+    /// The first report write that failed: the run ends with exit 1.
+    io_error: Option<Error>,
+    rows: usize,
+    stamp: Stamp,
+    desired_file: String,
+    rollback_unrestorable: Vec<String>,
+    span: Span,
+}
+
+impl Sink {
+    pub(crate) fn create(mode: Mode, desired: &Path, rows: usize, s: &Settings, stamp: &Stamp) -> Result<Sink, Error> {
+        let mut reports = ReportSet::create(&s.report_dir, mode.as_str(), &stamp.file)
+            .map_err(|source| Error::Storage { path: s.report_dir.display().to_string(), source })?;
+        if mode == Mode::Check {
+            // offline and CPU-bound: flush in batches, still on whole records
+            reports.set_flush_interval(std::time::Duration::from_millis(100));
+        }
+        let span = tracing::info_span!("ecbn-sync");
+        // the bar only exists when stderr is a terminal (see logging::init)
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{spinner} {msg:10} [{bar:40}] {pos}/{len} rows  {elapsed}")
+        {
+            span.pb_set_style(&style.progress_chars("=> "));
+        }
+        span.pb_set_length(rows as u64);
+        Ok(Sink {
+            mode,
+            reports,
+            printer: Printer::new(s.verbosity < 0),
+            counts: BTreeMap::new(),
+            io_error: None,
+            rows: 0,
+            stamp: stamp.clone(),
+            desired_file: desired.display().to_string(),
+            rollback_unrestorable: Vec::new(),
+            span,
+        })
+    }
+
+    /// The progress span: entered while the run works, so log lines lift the bar.
+    pub(crate) fn span(&self) -> Span {
+        self.span.clone()
+    }
+
+    /// The phase the progress bar shows.
+    pub(crate) fn phase(&self, name: &str) {
+        self.span.pb_set_message(name);
+    }
+
+    pub(crate) fn count(&self, a: Action) -> u64 {
+        self.counts.get(&a).copied().unwrap_or(0)
+    }
+
+    pub(crate) fn desired_file(&self) -> &str {
+        &self.desired_file
+    }
+
+    /// A finished row: its report line, its stdout line, the counts.
+    pub(crate) fn finish<S: Stage>(&mut self, row: Row<S>, verdict: Verdict) {
+        let action = verdict.action();
+        let wish = row.stage.wish();
+        let read = row.trail.read.as_ref();
+        let mut message: Cow<'_, str> = verdict.message().into();
+        if let Some(w) = read.and_then(|r| r.warning.as_ref()) {
+            message = if message.is_empty() { w.to_string().into() } else { format!("{message}; {w}").into() };
+        }
+        let line = RowLine {
+            line: row.line,
+            member: &row.written.member,
+            member_id: wish.member_id.unwrap_or(""),
+            action,
+            current_selected: read.map(|r| &*r.selected).unwrap_or(""),
+            current_location_member_id: read
+                .and_then(|r| r.current.as_ref()?.member.as_ref())
+                .map(|m| m.as_str())
+                .unwrap_or(""),
+            desired_selected: wish.selected.map(Selected::as_str).unwrap_or(&row.written.selected),
+            desired_location_member_id: wish.target_id.unwrap_or(&row.written.target),
+            dependent_member_count: row.trail.dependents,
+            http_status: row.trail.http_status,
+            attempts: row.trail.attempts,
+            message,
+            current_effective_number: read.map(|r| &*r.effective_number).unwrap_or(""),
+            current_effective_quality: read.map(|r| &*r.effective_quality).unwrap_or(""),
+        };
+        self.print(&line, &row.written.target);
+        *self.counts.entry(action).or_default() += 1;
+        self.rows += 1;
+        if let Err(source) = self.reports.row(&line)
+            && self.io_error.is_none()
+        {
+            let path = self.reports.csv_path.display().to_string();
+            tracing::error!("cannot write the report {path}: {source}");
+            self.io_error = Some(Error::Storage { path, source });
+        }
+        self.span.pb_inc(1);
+    }
+
+    /// `~ who FROM -> TO`, `! who skipped: …`, `x who failed: …`.
+    fn print(&self, r: &RowLine<'_>, target_as_written: &str) {
+        let who = r.member;
+        match r.action {
+            Action::WouldUpdate | Action::Updated => {
+                // the target as the file wrote it (an email or a number reads better)
+                let target =
+                    if target_as_written.is_empty() { r.desired_location_member_id } else { target_as_written };
+                let to = describe(r.desired_selected, target);
+                let from = describe(r.current_selected, r.current_location_member_id);
+                self.printer.line(&format!("~ {who} {from} -> {to}"));
+            }
+            Action::SkippedHasDependents => self.printer.line(&format!("! {who} skipped: {}", r.message)),
+            Action::Failed => self.printer.line(&format!("x {who} failed: {}", r.message)),
+            Action::Invalid if self.mode != Mode::Check => {
+                self.printer.line(&format!("x {who} invalid (line {}): {}", r.line, r.message))
+            }
+            _ => {}
+        }
+    }
+
+    /// Make already reported rows `invalid` with a new message (line → message).
+    pub(crate) fn amend(&mut self, fixes: &HashMap<u32, String>) {
+        if fixes.is_empty() {
+            return;
+        }
+        match self.reports.amend(fixes) {
+            Ok(n) => {
+                *self.counts.entry(Action::Valid).or_default() -= n as u64;
+                *self.counts.entry(Action::Invalid).or_default() += n as u64;
+            }
+            Err(source) => {
+                let path = self.reports.csv_path.display().to_string();
+                tracing::error!("cannot amend the report {path}: {source}");
+                self.io_error.get_or_insert(Error::Storage { path, source });
+            }
+        }
+    }
+
+    /// Record a member's previous value before its PUT; false when it cannot be
+    /// recorded (the PUT is then not sent).
+    pub(crate) fn rollback(&mut self, row: &Row<Differs>) -> bool {
+        let member = row.stage.want.member.as_str();
+        let cur = &row.stage.current;
+        if cur.selected == Selected::None {
+            // the API refuses NONE: this one cannot be restored by the rollback file
+            self.rollback_unrestorable.push(member.to_string());
+            return true;
+        }
+        let target = cur.member.as_ref().map(|m| m.as_str()).unwrap_or("");
+        match self.reports.rollback(member, cur.selected.as_str(), target) {
+            Ok(()) => true,
+            Err(source) => {
+                let path = self.reports.rollback_path.display().to_string();
+                tracing::error!("cannot write the rollback file {path}: {source}; not writing");
+                self.io_error.get_or_insert(Error::Storage { path, source });
+                false
+            }
+        }
+    }
+
+    /// A whole-file error after the report was opened: remove the empty report.
+    pub(crate) fn discard(self) {
+        let _ = std::fs::remove_file(&self.reports.csv_path);
+    }
+
+    /// Write the summary and the stdout summary line; the run's result. A report that
+    /// could not be written makes the run end with exit 1.
+    pub(crate) fn close(
+        mut self,
+        end: Result<Outcome, Error>,
+        stats: Option<Stats>,
+        rerun_needed: bool,
+    ) -> Result<Outcome, Error> {
+        let flushed = self
+            .reports
+            .flush()
+            .map_err(|source| Error::Storage { path: self.reports.csv_path.display().to_string(), source });
+        let mut end = match (end, flushed.err().or(self.io_error.take())) {
+            // an earlier fatal error says more than the storage error it may have caused
+            (Err(e), _) if e.exit_code() == 1 => Err(e),
+            (_, Some(storage)) => Err(storage),
+            (end, None) => end,
+        };
+        let stats = stats.unwrap_or_default();
+        let actions: &[Action] =
+            if self.mode == Mode::Check { &[Action::Valid, Action::Invalid] } else { &Action::RUN };
+        let summary = Summary {
+            mode: self.mode.as_str(),
+            started_at: self.stamp.iso.clone(),
+            finished_at: report::timestamps(SystemTime::now()).1,
+            duration_ms: self.stamp.started.elapsed().as_millis() as u64,
+            desired_file: self.desired_file.clone(),
+            report_files: self.reports.files(),
+            rows: self.rows,
+            counts: actions.iter().map(|a| (a.as_str(), self.count(*a))).collect(),
+            requests: stats.requests,
+            http_status: stats.http_status,
+            retries: stats.retries,
+            rerun_needed,
+            rollback_unrestorable: std::mem::take(&mut self.rollback_unrestorable),
+            exit_code: crate::error::exit_code(&end),
+        };
+        if let Err(source) = report::write_summary(&self.reports.json_path, &summary) {
+            let path = self.reports.json_path.display().to_string();
+            end = Err(Error::Storage { path, source });
+        }
+        self.printer.summary(&summary_line(self.mode, |a| self.count(a)));
+        tracing::info!(report = %self.reports.csv_path.display(), summary = %self.reports.json_path.display(), "reports written");
+        end
+    }
+}
+
+/// `Plan: 3 to update, 10 in sync, 1 skipped, 0 invalid, 0 failed.` and its siblings.
+pub(crate) fn summary_line(mode: Mode, c: impl Fn(Action) -> u64) -> String {
+    use Action::*;
+    let line = match mode {
+        Mode::Check => return format!("Check: {} valid, {} invalid.", c(Valid), c(Invalid)),
+        Mode::Plan => format!(
+            "Plan: {} to update, {} in sync, {} skipped, {} invalid, {} failed",
+            c(WouldUpdate),
+            c(InSync),
+            c(SkippedHasDependents),
+            c(Invalid),
+            c(Failed)
+        ),
+        Mode::Apply => format!(
+            "Apply: {} updated, {} in sync, {} skipped, {} invalid, {} failed",
+            c(Updated),
+            c(InSync),
+            c(SkippedHasDependents),
+            c(Invalid),
+            c(Failed)
+        ),
+    };
+    match c(NotAttempted) {
+        0 => format!("{line}."),
+        n => format!("{line}; {n} not attempted."),
+    }
+}
+
+/// `LOCATION_MEMBER_NUMBER(target)` for stdout lines; `?` when nothing was read.
+fn describe(selected: &str, member: &str) -> String {
+    if selected == Selected::LocationMemberNumber.as_str() && !member.is_empty() {
+        format!("{selected}({member})")
+    } else if selected.is_empty() {
+        "?".into()
+    } else {
+        selected.to_string()
+    }
+}

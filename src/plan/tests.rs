@@ -1,0 +1,184 @@
+use super::*;
+use crate::desired::rows_of;
+use crate::ids::IdKind;
+use crate::row::Trail;
+use crate::wire::EcbnInfo;
+use base64::Engine as _;
+
+fn uuid(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+fn pid(n: u32) -> String {
+    WebexId::encode(IdKind::People, &uuid(n))
+}
+fn rows(body: &str) -> Vec<Row<Parsed>> {
+    rows_of(&format!("person,selected,location_member\n{body}"))
+}
+fn message(r: &Row<Parsed>) -> String {
+    r.stage.as_ref().err().map(ToString::to_string).unwrap_or_default()
+}
+fn get(sel: &str, member: Option<&str>) -> EcbnGet {
+    EcbnGet {
+        selected: Some(sel.into()),
+        location_member_info: member.map(|m| EcbnInfo { member_id: Some(m.into()), ..Default::default() }),
+        ..Default::default()
+    }
+}
+fn resolved(member: u32, setting: Setting<WebexId>) -> Resolved {
+    Resolved { member: WebexId::parse(&pid(member)).unwrap(), setting }
+}
+fn id(n: u32) -> WebexId {
+    WebexId::parse(&pid(n)).unwrap()
+}
+
+#[test]
+fn duplicates_in_two_spellings_are_both_invalid() {
+    let padded =
+        base64::engine::general_purpose::STANDARD.encode(format!("ciscospark://us/PEOPLE/{}", uuid(1).to_uppercase()));
+    let mut r = rows(&format!("{},DIRECT_LINE,\n{padded},LOCATION_ECBN,\n{},DIRECT_LINE,\n", pid(1), pid(2)));
+    cross_check(&mut r);
+    assert_eq!(message(&r[0]), "person: the same person appears again on line 3");
+    assert_eq!(message(&r[1]), "person: the same person appears again on line 2");
+    assert!(r[2].stage.is_ok());
+}
+
+#[test]
+fn duplicates_list_every_other_line_in_check_and_plan_alike() {
+    let mut r = rows(&format!(
+        "{p},DIRECT_LINE,\n{q},DIRECT_LINE,\n{p},DIRECT_LINE,\n{p},LOCATION_ECBN,\n",
+        p = pid(1),
+        q = pid(2)
+    ));
+    cross_check(&mut r);
+    assert_eq!(message(&r[0]), "person: the same person appears again on line 4, 5");
+    assert_eq!(message(&r[2]), "person: the same person appears again on line 2, 5");
+    // streamed, as `check` sees them: a repeat is known at once, the full list at the end
+    let mut d = Duplicates::default();
+    assert!(d.note(Key::Uuid(id(1).uuid().clone()), 2).is_none());
+    assert!(d.note(Key::Uuid(id(2).uuid().clone()), 3).is_none());
+    assert_eq!(d.note(Key::Uuid(id(1).uuid().clone()), 4), Some(&[2, 4][..]));
+    assert_eq!(d.note(Key::Uuid(id(1).uuid().clone()), 5), Some(&[2, 4, 5][..]));
+    let groups: Vec<&[u32]> = d.groups().collect();
+    assert_eq!(groups, vec![&[2, 4, 5][..]]);
+    assert_eq!(duplicate(4, groups[0]).to_string(), "person: the same person appears again on line 2, 5");
+}
+
+#[test]
+fn duplicate_emails_before_resolution() {
+    let mut r =
+        rows(&format!("a@x.com,DIRECT_LINE,\nA@X.com,DIRECT_LINE,\nb@x.com,DIRECT_LINE,\n{},DIRECT_LINE,\n", pid(9)));
+    cross_check(&mut r);
+    assert!(r[0].stage.is_err() && r[1].stage.is_err());
+    assert!(r[2].stage.is_ok() && r[3].stage.is_ok());
+}
+
+#[test]
+fn an_email_and_an_id_of_one_person_collide_after_resolution() {
+    let row = |line, stage| Row { line, written: Default::default(), trail: Trail::default(), stage };
+    let mut r: Vec<Row<Result<Resolved, Unresolved>>> = vec![
+        row(2, Ok(resolved(9, Setting::DirectLine))),
+        row(3, Ok(resolved(9, Setting::LocationEcbn))),
+        row(4, Ok(resolved(1, Setting::LocationMember(id(1))))),
+        row(5, Ok(resolved(2, Setting::LocationMember(id(3))))),
+    ];
+    cross_check(&mut r);
+    let msg = |i: usize| match &r[i].stage {
+        Err(Unresolved::Invalid(e)) => e.to_string(),
+        other => format!("{other:?}"),
+    };
+    assert!(msg(0).contains("appears again on line 3"), "{}", msg(0));
+    assert!(msg(1).contains("appears again on line 2"));
+    assert_eq!(msg(2), "location_member: the row points at its own person");
+    assert!(r[3].stage.is_ok());
+}
+
+#[test]
+fn self_pointing_by_id_and_by_email() {
+    let mut r = rows(&format!(
+        "{p},LOCATION_MEMBER_NUMBER,{p}\nme@x.com,LOCATION_MEMBER_NUMBER,ME@x.com\n{p2},LOCATION_MEMBER_NUMBER,me@x.com\n",
+        p = pid(1),
+        p2 = pid(2)
+    ));
+    cross_check(&mut r);
+    assert_eq!(message(&r[0]), "location_member: the row points at its own person");
+    assert_eq!(message(&r[1]), "location_member: the row points at its own person");
+    assert!(r[2].stage.is_ok(), "different until resolved");
+}
+
+#[test]
+fn diff_compares_member_by_uuid_and_only_for_lmn() {
+    let lmn = resolved(1, Setting::LocationMember(id(2)));
+    let other_spelling = base64::engine::general_purpose::STANDARD
+        .encode(format!("ciscospark://urn:TEAM:us-east-2_a/PEOPLE/{}", uuid(2)));
+    let d = |w: &Resolved, g: EcbnGet| diff(w, &reading(&g));
+    assert!(matches!(d(&lmn, get("LOCATION_MEMBER_NUMBER", Some(&other_spelling))), Diff::InSync));
+    assert!(matches!(d(&lmn, get("LOCATION_MEMBER_NUMBER", Some(&pid(4)))), Diff::Differs(_)));
+    assert!(matches!(d(&lmn, get("LOCATION_MEMBER_NUMBER", None)), Diff::Differs(_)));
+    assert!(matches!(d(&lmn, get("DIRECT_LINE", Some(&pid(2)))), Diff::Differs(_)));
+    let dl = resolved(3, Setting::DirectLine);
+    // a member configured earlier does not count when selected is not LMN
+    assert!(matches!(d(&dl, get("DIRECT_LINE", Some(&pid(2)))), Diff::InSync));
+    assert!(matches!(d(&dl, get("none", None)), Diff::Differs(_)));
+    match d(&dl, get("FUTURE_OPTION", None)) {
+        Diff::Unknown(f) => assert!(f.to_string().contains("unknown current value `FUTURE_OPTION`")),
+        other => panic!("{other:?}"),
+    }
+    let mut missing = get("x", None);
+    missing.selected = None;
+    assert!(matches!(d(&dl, missing), Diff::Unknown(_)));
+}
+
+#[test]
+fn reading_warns_about_todays_number() {
+    let block = |value: Option<&str>, quality: &str| EcbnInfo {
+        effective_value: value.map(str::to_string),
+        quality: Some(quality.into()),
+        effective_level: Some("LOCATION_ECBN".into()),
+        ..Default::default()
+    };
+    let mut g = get("DIRECT_LINE", None);
+    g.direct_line_info = Some(block(Some("+14085550100"), "INVALID"));
+    let r = reading(&g);
+    assert_eq!(&*r.effective_number, "+14085550100");
+    assert_eq!(
+        r.warning.unwrap().to_string(),
+        "warning: the selected number is not valid; callbacks fall back to +14085550100 (LOCATION_ECBN)"
+    );
+    g.direct_line_info = Some(block(None, "INVALID"));
+    assert_eq!(reading(&g).warning, Some(Warning::NoNumber));
+    g.direct_line_info = Some(block(Some("+1"), "RECOMMENDED"));
+    assert_eq!(reading(&g).warning, None);
+}
+
+#[test]
+fn skip_rules() {
+    let r = vec![
+        Row { line: 2, written: Default::default(), trail: Trail::default(), stage: resolved(1, Setting::DirectLine) },
+        Row {
+            line: 3,
+            written: Default::default(),
+            trail: Trail::default(),
+            stage: resolved(2, Setting::LocationMember(id(1))),
+        },
+    ];
+    let targets = in_file_targets(&r);
+    assert_eq!(skip_in_file(&r[0].stage, &targets), Some(Skip::InFile { line: 3 }));
+    assert_eq!(skip_in_file(&r[1].stage, &targets), None);
+    let deps =
+        |n, loc| Dependencies { dependent_member_count: n, is_location_ecbn_default: loc, is_self_ecbn_default: true };
+    assert_eq!(skip_by_dependencies(&deps(2, false)), Some(Skip::Dependents(2)));
+    assert_eq!(skip_by_dependencies(&deps(0, true)), Some(Skip::LocationDefault));
+    assert_eq!(skip_by_dependencies(&deps(0, false)), None);
+    assert!(Skip::Dependents(2).to_string().starts_with("2 members use this person as ECBN"));
+    assert!(Skip::InFile { line: 3 }.to_string().contains("in-file rule"));
+}
+
+#[test]
+fn rerun_needed_when_a_dependent_moves_away() {
+    let other = WebexId::parse(
+        &base64::engine::general_purpose::STANDARD.encode(format!("ciscospark://us/PEOPLE/{}", uuid(1))),
+    )
+    .unwrap();
+    assert!(rerun_needed([id(1).uuid()], [other.uuid()]));
+    assert!(!rerun_needed([id(1).uuid()], [id(2).uuid()]));
+}

@@ -1,0 +1,168 @@
+//! The files of one run: `ecbn-<mode>-<TS>[-N].csv|json` and `ecbn-rollback-<TS>[-N].csv`,
+//! with names that never overwrite an earlier run's.
+
+use super::{Action, COLUMNS, RowLine, escape_cell};
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+pub(crate) struct ReportSet {
+    pub(crate) csv_path: PathBuf,
+    pub(crate) json_path: PathBuf,
+    pub(crate) rollback_path: PathBuf,
+    csv: csv::Writer<File>,
+    rollback: Option<csv::Writer<File>>,
+    flush_interval: Duration,
+    last_flush: Instant,
+}
+
+/// The column of the action and of the message in the row report.
+const ACTION: usize = 3;
+const MESSAGE: usize = 11;
+
+impl ReportSet {
+    /// Create the row report; picks a suffix when any name of this run exists already.
+    pub(crate) fn create(dir: &Path, mode: &str, ts: &str) -> io::Result<ReportSet> {
+        std::fs::create_dir_all(dir)?;
+        for n in 1.. {
+            let suffix = if n == 1 { String::new() } else { format!("-{n}") };
+            let csv_path = dir.join(format!("ecbn-{mode}-{ts}{suffix}.csv"));
+            let json_path = dir.join(format!("ecbn-{mode}-{ts}{suffix}.json"));
+            let rollback_path = dir.join(format!("ecbn-rollback-{ts}{suffix}.csv"));
+            if json_path.exists() || rollback_path.exists() {
+                continue;
+            }
+            let file = match OpenOptions::new().write(true).create_new(true).open(&csv_path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            };
+            let mut csv = csv::Writer::from_writer(file);
+            csv.write_record(COLUMNS)?;
+            csv.flush()?;
+            return Ok(ReportSet {
+                csv_path,
+                json_path,
+                rollback_path,
+                csv,
+                rollback: None,
+                flush_interval: Duration::ZERO,
+                last_flush: Instant::now(),
+            });
+        }
+        unreachable!("an unbounded suffix search always ends")
+    }
+
+    /// Append one finished row and flush it, so a killed run leaves valid CSV.
+    pub(crate) fn row(&mut self, r: &RowLine<'_>) -> io::Result<()> {
+        self.csv.write_record(r.cells().each_ref().map(|c| c.as_ref()))?;
+        if self.flush_interval.is_zero() || self.last_flush.elapsed() >= self.flush_interval {
+            self.last_flush = Instant::now();
+            self.csv.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Rows are flushed one by one unless an interval is set (whole records either way).
+    pub(crate) fn set_flush_interval(&mut self, d: Duration) {
+        self.flush_interval = d;
+    }
+
+    pub(crate) fn flush(&mut self) -> io::Result<()> {
+        self.csv.flush()
+    }
+
+    /// Make the rows at the given lines `invalid` with a new message, through a temp
+    /// file and a rename, so the report is valid CSV at every moment. Returns how many
+    /// of them were `valid` before.
+    pub(crate) fn amend(&mut self, fixes: &HashMap<u32, String>) -> io::Result<usize> {
+        self.csv.flush()?;
+        let dir = self.csv_path.parent().unwrap_or(Path::new("."));
+        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        let mut were_valid = 0;
+        {
+            let mut rdr = csv::Reader::from_path(&self.csv_path)?;
+            let mut w = csv::Writer::from_writer(tmp.as_file_mut());
+            w.write_record(rdr.byte_headers()?)?;
+            let mut rec = csv::StringRecord::new();
+            while rdr.read_record(&mut rec)? {
+                let fix = rec.get(0).and_then(|l| l.parse::<u32>().ok()).and_then(|l| fixes.get(&l));
+                let action = rec.get(ACTION);
+                match fix {
+                    Some(m) if action == Some(Action::Valid.as_str()) || action == Some(Action::Invalid.as_str()) => {
+                        were_valid += usize::from(action == Some(Action::Valid.as_str()));
+                        let mut v: Vec<String> = rec.iter().map(str::to_string).collect();
+                        v[ACTION] = Action::Invalid.as_str().to_string();
+                        v[MESSAGE] = escape_cell(m).into_owned();
+                        w.write_record(&v)?;
+                    }
+                    _ => w.write_record(&rec)?,
+                }
+            }
+            w.flush()?;
+        }
+        tmp.persist(&self.csv_path).map_err(|e| e.error)?;
+        self.csv = csv::Writer::from_writer(OpenOptions::new().append(true).open(&self.csv_path)?);
+        Ok(were_valid)
+    }
+
+    /// Record a member's previous value before its PUT is sent (created on first use).
+    pub(crate) fn rollback(&mut self, member_id: &str, selected: &str, target: &str) -> io::Result<()> {
+        if self.rollback.is_none() {
+            let f = OpenOptions::new().write(true).create_new(true).open(&self.rollback_path)?;
+            let mut w = csv::Writer::from_writer(f);
+            w.write_record(["person", "selected", "location_member"])?;
+            self.rollback = Some(w);
+        }
+        if let Some(w) = self.rollback.as_mut() {
+            w.write_record([member_id, selected, target])?;
+            // flushed to the OS before the PUT: survives a killed process
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn files(&self) -> Vec<String> {
+        let mut v = vec![self.csv_path.display().to_string(), self.json_path.display().to_string()];
+        if self.rollback.is_some() {
+            v.push(self.rollback_path.display().to_string());
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_never_overwrite() {
+        let d = tempfile::tempdir().unwrap();
+        let a = ReportSet::create(d.path(), "plan", "T").unwrap();
+        let b = ReportSet::create(d.path(), "plan", "T").unwrap();
+        assert!(b.csv_path.to_string_lossy().ends_with("ecbn-plan-T-2.csv"));
+        assert!(b.rollback_path.to_string_lossy().ends_with("ecbn-rollback-T-2.csv"));
+        drop(a);
+    }
+
+    #[test]
+    fn amend_turns_rows_invalid_and_counts_the_valid_ones() {
+        let d = tempfile::tempdir().unwrap();
+        let mut r = ReportSet::create(d.path(), "check", "T").unwrap();
+        for (line, action) in [(2, Action::Valid), (3, Action::Invalid), (4, Action::Valid)] {
+            r.row(&RowLine { line, action, ..Default::default() }).unwrap();
+        }
+        let fixes = HashMap::from([(2, "dup of 3".to_string()), (3, "=dup of 2".to_string())]);
+        assert_eq!(r.amend(&fixes).unwrap(), 1);
+        r.row(&RowLine { line: 5, action: Action::Valid, ..Default::default() }).unwrap();
+        r.flush().unwrap();
+        let text = std::fs::read_to_string(&r.csv_path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(lines[1].starts_with("2,") && lines[1].contains(",invalid,") && lines[1].contains("dup of 3"));
+        assert!(lines[2].contains("'=dup of 2"), "escaped: {}", lines[2]);
+        assert!(lines[3].contains(",valid,") && lines[4].starts_with("5,"));
+    }
+}

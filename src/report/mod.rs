@@ -1,0 +1,177 @@
+//! Reports: the per-row CSV (streamed, flushed per row), the JSON summary (atomic), the
+//! rollback file (appended and flushed before each PUT), and the stdout lines.
+
+mod files;
+mod printer;
+
+pub(crate) use files::ReportSet;
+pub(crate) use printer::Printer;
+
+use crate::phone;
+use serde::Serialize;
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::SystemTime;
+
+pub(crate) const COLUMNS: [&str; 14] = [
+    "line",
+    "person",
+    "person_id",
+    "action",
+    "current_selected",
+    "current_location_member_id",
+    "desired_selected",
+    "desired_location_member_id",
+    "dependent_member_count",
+    "http_status",
+    "attempts",
+    "message",
+    "current_effective_number",
+    "current_effective_quality",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Action {
+    InSync,
+    WouldUpdate,
+    Updated,
+    SkippedHasDependents,
+    Invalid,
+    Failed,
+    NotAttempted,
+    #[default]
+    Valid,
+}
+
+impl Action {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Action::InSync => "in_sync",
+            Action::WouldUpdate => "would_update",
+            Action::Updated => "updated",
+            Action::SkippedHasDependents => "skipped_has_dependents",
+            Action::Invalid => "invalid",
+            Action::Failed => "failed",
+            Action::NotAttempted => "not_attempted",
+            Action::Valid => "valid",
+        }
+    }
+
+    /// The actions of `plan` and `apply`, in the summary's order.
+    pub(crate) const RUN: [Action; 7] = [
+        Action::InSync,
+        Action::WouldUpdate,
+        Action::Updated,
+        Action::SkippedHasDependents,
+        Action::Invalid,
+        Action::Failed,
+        Action::NotAttempted,
+    ];
+}
+
+/// One line of the per-row report, borrowing from the row it describes.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RowLine<'a> {
+    pub(crate) line: u32,
+    pub(crate) member: &'a str,
+    pub(crate) member_id: &'a str,
+    pub(crate) action: Action,
+    pub(crate) current_selected: &'a str,
+    pub(crate) current_location_member_id: &'a str,
+    pub(crate) desired_selected: &'a str,
+    pub(crate) desired_location_member_id: &'a str,
+    pub(crate) dependent_member_count: Option<u64>,
+    pub(crate) http_status: Option<u16>,
+    pub(crate) attempts: u32,
+    pub(crate) message: Cow<'a, str>,
+    pub(crate) current_effective_number: &'a str,
+    pub(crate) current_effective_quality: &'a str,
+}
+
+impl RowLine<'_> {
+    /// The cells in the order of [`COLUMNS`], escaped for spreadsheets.
+    fn cells(&self) -> [Cow<'_, str>; 14] {
+        let num = |v: Option<u64>| Cow::Owned(v.map(|n| n.to_string()).unwrap_or_default());
+        [
+            self.line.to_string().into(),
+            escape_cell(self.member),
+            escape_cell(self.member_id),
+            self.action.as_str().into(),
+            escape_cell(self.current_selected),
+            escape_cell(self.current_location_member_id),
+            escape_cell(self.desired_selected),
+            escape_cell(self.desired_location_member_id),
+            num(self.dependent_member_count),
+            num(self.http_status.map(u64::from)),
+            self.attempts.to_string().into(),
+            escape_cell(&self.message),
+            escape_cell(self.current_effective_number),
+            escape_cell(self.current_effective_quality),
+        ]
+    }
+}
+
+/// Keep spreadsheets from running a cell as a formula.
+pub(crate) fn escape_cell(s: &str) -> Cow<'_, str> {
+    let risky = match s.chars().next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some('+' | '-') => !phone::looks_like_phone(s),
+        _ => false,
+    };
+    if risky { format!("'{s}").into() } else { s.into() }
+}
+
+/// `YYYYMMDDTHHMMSSZ` (for file names) and RFC 3339 for a UTC instant, to the second.
+pub(crate) fn timestamps(t: SystemTime) -> (String, String) {
+    let iso = humantime::format_rfc3339_seconds(t).to_string();
+    (iso.replace(['-', ':'], ""), iso)
+}
+
+#[derive(Debug, Serialize)]
+pub(crate) struct Summary {
+    pub(crate) mode: &'static str,
+    pub(crate) started_at: String,
+    pub(crate) finished_at: String,
+    pub(crate) duration_ms: u64,
+    pub(crate) desired_file: String,
+    pub(crate) report_files: Vec<String>,
+    pub(crate) rows: usize,
+    pub(crate) counts: BTreeMap<&'static str, u64>,
+    pub(crate) requests: BTreeMap<String, u64>,
+    pub(crate) http_status: BTreeMap<String, u64>,
+    pub(crate) retries: u64,
+    pub(crate) rerun_needed: bool,
+    pub(crate) rollback_unrestorable: Vec<String>,
+    pub(crate) exit_code: i32,
+}
+
+pub(crate) fn write_summary(path: &Path, s: &Summary) -> std::io::Result<()> {
+    crate::atomic::write_json(path, s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::UNIX_EPOCH;
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape_cell("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(escape_cell("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(escape_cell("+14085550101"), "+14085550101");
+        assert_eq!(escape_cell("-1+2"), "'-1+2");
+        assert_eq!(escape_cell("\tx"), "'\tx");
+        assert_eq!(escape_cell("alice@example.com"), "alice@example.com");
+    }
+
+    #[test]
+    fn timestamp_format() {
+        let t = UNIX_EPOCH + std::time::Duration::from_secs(1_795_946_400); // 2026-11-29T10:00:00Z
+        let (ts, iso) = timestamps(t);
+        assert_eq!(ts, "20261129T100000Z");
+        assert_eq!(iso, "2026-11-29T10:00:00Z");
+        assert_eq!(timestamps(UNIX_EPOCH).0, "19700101T000000Z");
+    }
+}
