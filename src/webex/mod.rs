@@ -2,8 +2,6 @@
 
 pub(crate) mod client;
 pub(crate) mod error;
-pub(crate) mod pacer;
-pub(crate) mod retry;
 pub(crate) mod token;
 pub(crate) mod transport;
 
