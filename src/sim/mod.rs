@@ -1,9 +1,11 @@
 //! The Webex Calling simulator: a product feature for rehearsing migrations, and the
 //! server every end-to-end test runs against.
 
+mod admin;
 pub(crate) mod faults;
 pub(crate) mod fixture;
 pub(crate) mod generate;
+mod handlers;
 pub(crate) mod org;
 pub(crate) mod server;
 

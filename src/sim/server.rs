@@ -3,10 +3,10 @@
 
 use super::faults::{Faults, Gcra};
 use super::fixture::Fixture;
-use super::org::{Org, PeopleQuery, SimError, required_scope};
-use crate::wire::{EcbnPut, ErrorBody, ErrorItem, PeopleList};
-use axum::body::Bytes;
-use axum::extract::{MatchedPath, Path, Query, Request, State};
+use super::org::{Org, required_scope};
+use super::{admin, handlers};
+use crate::wire::{ErrorBody, ErrorItem};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +14,6 @@ use axum::routing::get;
 use axum::{Json, Router};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde::Deserialize;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -29,18 +28,18 @@ pub(crate) struct SimStats {
 }
 
 pub(crate) struct SimState {
-    pub org: Mutex<Org>,
-    initial: Fixture,
-    stats: Mutex<SimStats>,
-    faults: Mutex<Faults>,
+    pub(super) org: Mutex<Org>,
+    pub(super) initial: Fixture,
+    pub(super) stats: Mutex<SimStats>,
+    pub(super) faults: Mutex<Faults>,
     rng: Mutex<StdRng>,
-    limits: Mutex<HashMap<String, Gcra>>,
-    pub state_file: Option<PathBuf>,
-    pub dirty: AtomicBool,
+    pub(super) limits: Mutex<HashMap<String, Gcra>>,
+    pub(super) state_file: Option<PathBuf>,
+    pub(super) dirty: AtomicBool,
     tracking: AtomicU64,
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     // a poisoned lock means a handler panicked (a dropped connection unwinds on purpose);
     // every update below is complete before any unwind, so the data is consistent
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -85,20 +84,26 @@ impl SimState {
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
     let v1 = Router::new()
-        .route("/v1/telephony/config/people/{personId}/emergencyCallbackNumber", get(get_ecbn).put(put_ecbn))
-        .route("/v1/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies", get(get_dependencies))
+        .route(
+            "/v1/telephony/config/people/{personId}/emergencyCallbackNumber",
+            get(handlers::get_ecbn).put(handlers::put_ecbn),
+        )
+        .route(
+            "/v1/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies",
+            get(handlers::get_dependencies),
+        )
         .route(
             "/v1/telephony/config/people/{personId}/emergencyCallbackNumber/availableNumbers",
-            get(get_available_numbers),
+            get(handlers::get_available_numbers),
         )
-        .route("/v1/people", get(get_people))
+        .route("/v1/people", get(handlers::get_people))
         .route_layer(middleware::from_fn_with_state(state.clone(), api_layer));
     let admin = Router::new()
-        .route("/_sim/state", get(admin_state))
-        .route("/_sim/stats", get(admin_stats))
-        .route("/_sim/faults", axum::routing::post(admin_faults))
-        .route("/_sim/reset", axum::routing::post(admin_reset))
-        .route("/_sim/tokens", axum::routing::post(admin_tokens));
+        .route("/_sim/state", get(admin::admin_state))
+        .route("/_sim/stats", get(admin::admin_stats))
+        .route("/_sim/faults", axum::routing::post(admin::admin_faults))
+        .route("/_sim/reset", axum::routing::post(admin::admin_reset))
+        .route("/_sim/tokens", axum::routing::post(admin::admin_tokens));
     v1.merge(admin)
         .fallback(|| async {
             error_response(StatusCode::NOT_FOUND, 0, "The requested resource could not be found.", "SIM_404")
@@ -106,7 +111,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .with_state(state)
 }
 
-fn error_response(status: StatusCode, code: i64, message: &str, tracking: &str) -> Response {
+pub(super) fn error_response(status: StatusCode, code: i64, message: &str, tracking: &str) -> Response {
     let body = ErrorBody {
         message: message.to_string(),
         errors: vec![ErrorItem { description: message.to_string(), error_code: (code != 0).then_some(code) }],
@@ -236,211 +241,4 @@ fn pre_checks(st: &SimState, faults: &Faults, req: &Request, method: &Method, te
         return Some(Fault::Lock);
     }
     None
-}
-
-fn sim_err(e: SimError, headers: &HeaderMap) -> Response {
-    let tracking = headers.get("trackingid").and_then(|v| v.to_str().ok()).unwrap_or("SIM");
-    error_response(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.code, &e.message, tracking)
-}
-
-async fn get_ecbn(State(st): State<Arc<SimState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let org = lock(&st.org);
-    match org.person(&id) {
-        Ok(i) => Json(org.ecbn_get(i)).into_response(),
-        Err(e) => sim_err(e, &headers),
-    }
-}
-
-async fn get_dependencies(State(st): State<Arc<SimState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let org = lock(&st.org);
-    match org.person(&id) {
-        Ok(i) => Json(org.dependencies(i)).into_response(),
-        Err(e) => sim_err(e, &headers),
-    }
-}
-
-async fn put_ecbn(
-    State(st): State<Arc<SimState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let parsed: EcbnPut = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => return sim_err(SimError::new(400, 0, format!("Invalid request body: {e}")), &headers),
-    };
-    let result = {
-        let mut org = lock(&st.org);
-        org.person(&id).and_then(|i| org.put_ecbn(i, &parsed))
-    };
-    match result {
-        Ok(()) => {
-            lock(&st.stats).writes_applied += 1;
-            st.dirty.store(true, Ordering::Release);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => sim_err(e, &headers),
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PageQuery {
-    phone_number: Option<String>,
-    owner_name: Option<String>,
-    email: Option<String>,
-    id: Option<String>,
-    location_id: Option<String>,
-    calling_data: Option<String>,
-    max: Option<String>,
-    start: Option<String>,
-}
-
-fn parse_num(v: &Option<String>, what: &str) -> Result<Option<usize>, SimError> {
-    match v {
-        None => Ok(None),
-        Some(s) => {
-            s.parse::<usize>().map(Some).map_err(|_| SimError::new(400, 0, format!("Invalid value for {what}: {s}")))
-        }
-    }
-}
-
-/// Slice one page and add `Link: <...>; rel="next"` when more remain.
-fn page<T: serde::Serialize>(
-    items: Vec<T>,
-    start: usize,
-    max: usize,
-    headers: &HeaderMap,
-    path_and_query: &str,
-    wrap: impl FnOnce(Vec<T>) -> serde_json::Value,
-) -> Response {
-    let total = items.len();
-    let slice: Vec<T> = items.into_iter().skip(start).take(max).collect();
-    let mut resp = Json(wrap(slice)).into_response();
-    if start + max < total {
-        let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1");
-        let mut url = reqwest::Url::parse(&format!("http://{host}{path_and_query}")).ok();
-        if let Some(u) = url.as_mut() {
-            let kept: Vec<(String, String)> = u
-                .query_pairs()
-                .filter(|(k, _)| k != "start" && k != "max")
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            u.query_pairs_mut()
-                .clear()
-                .extend_pairs(kept)
-                .append_pair("max", &max.to_string())
-                .append_pair("start", &(start + max).to_string());
-            if let Ok(v) = HeaderValue::from_str(&format!("<{u}>; rel=\"next\"")) {
-                resp.headers_mut().insert("link", v);
-            }
-        }
-    }
-    resp
-}
-
-async fn get_available_numbers(
-    State(st): State<Arc<SimState>>,
-    Path(id): Path<String>,
-    Query(q): Query<PageQuery>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
-    let (max, start) = match (parse_num(&q.max, "max"), parse_num(&q.start, "start")) {
-        (Ok(m), Ok(s)) => (m.unwrap_or(2000).clamp(1, 2000), s.unwrap_or(0)),
-        (Err(e), _) | (_, Err(e)) => return sim_err(e, &headers),
-    };
-    let items = {
-        let org = lock(&st.org);
-        match org.person(&id) {
-            Ok(i) => org.available_numbers(i, q.phone_number.as_deref(), q.owner_name.as_deref()),
-            Err(e) => return sim_err(e, &headers),
-        }
-    };
-    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    page(items, start, max, &headers, pq, |v| serde_json::json!({ "phoneNumbers": v }))
-}
-
-/// `max` ceilings of `/people` [doc]: 100 with callingData, 50 with locationId.
-fn people_max_ceiling(calling: bool, by_location: bool) -> usize {
-    if by_location {
-        50
-    } else if calling {
-        100
-    } else {
-        1000
-    }
-}
-
-async fn get_people(
-    State(st): State<Arc<SimState>>,
-    Query(q): Query<PageQuery>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
-    let calling = q.calling_data.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let ceiling = people_max_ceiling(calling, q.location_id.is_some());
-    let (max, start) = match (parse_num(&q.max, "max"), parse_num(&q.start, "start")) {
-        (Ok(m), Ok(s)) => (m.unwrap_or(100), s.unwrap_or(0)),
-        (Err(e), _) | (_, Err(e)) => return sim_err(e, &headers),
-    };
-    if max == 0 || max > ceiling {
-        return sim_err(SimError::new(400, 0, format!("max must be between 1 and {ceiling}")), &headers);
-    }
-    let ids =
-        q.id.as_ref().map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>());
-    if ids.as_ref().is_some_and(|v| v.len() > 85) {
-        return sim_err(SimError::new(400, 0, "At most 85 ids may be given"), &headers);
-    }
-    let items = lock(&st.org).people(&PeopleQuery {
-        email: q.email.clone(),
-        ids,
-        location_id: q.location_id.clone(),
-        calling_data: calling,
-    });
-    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    page(items, start, max, &headers, pq, |v| serde_json::to_value(PeopleList { items: v }).unwrap_or_default())
-}
-
-async fn admin_state(State(st): State<Arc<SimState>>) -> Response {
-    Json(st.snapshot()).into_response()
-}
-
-async fn admin_stats(State(st): State<Arc<SimState>>) -> Response {
-    Json(st.stats()).into_response()
-}
-
-async fn admin_faults(State(st): State<Arc<SimState>>, Json(v): Json<serde_json::Value>) -> Response {
-    let mut f = lock(&st.faults);
-    match f.update(&v) {
-        Ok(()) => Json(f.to_json()).into_response(),
-        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
-    }
-}
-
-async fn admin_reset(State(st): State<Arc<SimState>>) -> Response {
-    match Org::new(st.initial.clone()) {
-        Ok(o) => {
-            *lock(&st.org) = o;
-            *lock(&st.stats) = SimStats::default();
-            lock(&st.limits).clear();
-            st.dirty.store(true, Ordering::Release);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-struct TokenChange {
-    token: String,
-    /// Absent or null: revoke the token.
-    #[serde(default)]
-    scopes: Option<Vec<String>>,
-}
-
-/// Add, change or revoke a token at run time (token-rotation rehearsals).
-async fn admin_tokens(State(st): State<Arc<SimState>>, Json(t): Json<TokenChange>) -> Response {
-    lock(&st.org).set_token(&t.token, t.scopes);
-    StatusCode::NO_CONTENT.into_response()
 }

@@ -1,0 +1,150 @@
+//! What can be wrong with a row (the file's fault), each problem in its column; text
+//! only when a report line or a diagnostic is written.
+
+use super::Email;
+use crate::ids::IdKind;
+use std::fmt;
+
+/// Longest cell excerpt quoted back in a message (cells may be megabytes long).
+const QUOTE_MAX: usize = 60;
+
+/// The column a problem is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    Member,
+    Selected,
+    LocationMember,
+    /// The row as a whole (ragged, undecodable).
+    Row,
+}
+
+/// What is wrong with a row (the file's fault).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Problem {
+    Empty,
+    NotAnEmail(Box<str>),
+    NotAPerson { cell: Box<str>, kind: IdKind },
+    NotAMember { cell: Box<str>, kind: IdKind },
+    UnknownMember(Box<str>),
+    UnknownTarget(Box<str>),
+    NoneCannotBeSet,
+    UnknownSelected(Box<str>),
+    TargetRequired { has_column: bool },
+    TargetNotAllowed(Box<str>),
+    IncompletePhone { cell: Box<str>, country: crate::phone::Country },
+    PointsAtItself,
+    Duplicate { other_lines: Vec<u32> },
+    Ragged { found: usize, expected: usize },
+    NotUtf8,
+    UnknownEmail(Email),
+    AmbiguousEmail { email: Email, matches: usize },
+    InactiveNumber { number: Box<str>, state: Box<str> },
+    NumberWithoutOwner(Box<str>),
+    NotATarget(Box<str>),
+}
+
+/// A problem and the column it is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RowError {
+    pub(crate) field: Field,
+    pub(crate) problem: Problem,
+}
+
+/// Every problem found in a row, in the order found (at least one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RowErrors(pub(crate) Vec<RowError>);
+
+impl RowErrors {
+    pub(crate) fn one(field: Field, problem: Problem) -> RowErrors {
+        RowErrors(vec![RowError { field, problem }])
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Field::Member => "person",
+            Field::Selected => "selected",
+            Field::LocationMember => "location_member",
+            Field::Row => "row",
+        })
+    }
+}
+
+const CHOICES: &str = "DIRECT_LINE, LOCATION_ECBN or LOCATION_MEMBER_NUMBER";
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Problem::*;
+        if self.field != Field::Row {
+            write!(f, "{}: ", self.field)?;
+        }
+        match &self.problem {
+            Empty if self.field == Field::Selected => write!(f, "empty (expected {CHOICES})"),
+            Empty => f.write_str("empty (expected a Webex person ID or an email address)"),
+            NotAnEmail(c) => write!(f, "`{c}` is not a valid email address"),
+            NotAPerson { cell, kind } => write!(
+                f,
+                "`{cell}` is a {} ID: people only (workspaces, virtual lines and others are not handled)",
+                kind.as_str()
+            ),
+            NotAMember { cell, kind } => write!(
+                f,
+                "`{cell}` is a {} ID, not a member (person, workspace, virtual line or hunt group)",
+                kind.as_str()
+            ),
+            UnknownMember(c) => write!(f, "`{c}` is neither an email address nor a decodable Webex person ID"),
+            UnknownTarget(c) => write!(f, "`{c}` is neither a member ID, an email address nor a phone number"),
+            NoneCannotBeSet => write!(f, "NONE cannot be set; choose a value ({CHOICES})"),
+            UnknownSelected(c) => write!(f, "unknown value `{c}` (expected {CHOICES})"),
+            TargetRequired { has_column } => {
+                let why = if *has_column { "" } else { " (the file has no location_member column)" };
+                write!(f, "required when selected is LOCATION_MEMBER_NUMBER{why}")
+            }
+            TargetNotAllowed(c) => write!(f, "must be empty unless selected is LOCATION_MEMBER_NUMBER (found `{c}`)"),
+            IncompletePhone { cell, country } => write!(
+                f,
+                "`{cell}` is not a complete phone number (write it with + and the country code, or set default_country; now `{country}`)"
+            ),
+            PointsAtItself => f.write_str("the row points at its own person"),
+            Duplicate { other_lines } => {
+                let lines: Vec<String> = other_lines.iter().map(u32::to_string).collect();
+                write!(f, "the same person appears again on line {}", lines.join(", "))
+            }
+            Ragged { found, expected } => write!(f, "ragged row: {found} fields where the header has {expected}"),
+            NotUtf8 => f.write_str("undecodable bytes (the file must be UTF-8)"),
+            UnknownEmail(e) => write!(f, "no person with the email `{e}`"),
+            AmbiguousEmail { email, matches } => write!(f, "the email `{email}` matches {matches} people"),
+            InactiveNumber { number, state } => write!(f, "{number} is not an active number (state {state})"),
+            NumberWithoutOwner(n) => {
+                write!(f, "{n} belongs to no member (a location number cannot be a member target)")
+            }
+            NotATarget(n) => write!(
+                f,
+                "{n} is not a valid ECBN target for this person (no active number of a member of their location)"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for RowErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A cell quoted in a message, cut to a readable length.
+pub(crate) fn excerpt(s: &str) -> Box<str> {
+    if s.chars().count() <= QUOTE_MAX {
+        s.into()
+    } else {
+        let head: String = s.chars().take(QUOTE_MAX).collect();
+        format!("{head}…").into()
+    }
+}
