@@ -238,8 +238,8 @@ pub fn parse() -> Result<Invocation, Error> {
 
 pub fn parse_from(argv: impl IntoIterator<Item = OsString>) -> Result<Invocation, Error> {
     let argv: Vec<OsString> = argv.into_iter().collect();
-    let cmd = Cli::command();
-    check_env(&cmd, &argv)?;
+    let cmd = command_for(&argv);
+    check_env(&cmd)?;
     let matches = cmd.try_get_matches_from(&argv)?;
     let cli = Cli::from_arg_matches(&matches)?;
     let from_command_line = |m: &clap::ArgMatches, id: &str| {
@@ -270,7 +270,7 @@ pub fn parse_from(argv: impl IntoIterator<Item = OsString>) -> Result<Invocation
 }
 
 impl JobArgs {
-    /// These options, completed by `other` (given before the subcommand).
+    /// These options (after the subcommand), completed by `other` (before it).
     fn or(self, other: JobArgs) -> JobArgs {
         JobArgs {
             config: self.config.or(other.config),
@@ -302,23 +302,37 @@ impl JobArgs {
     }
 }
 
-/// A bad value in an `ECBN_SYNC_*` variable is a configuration error (exit 78) naming
-/// the variable; clap would report it as a bad option without naming it. Each value is
-/// checked with its option's own parser, unless the option is on the command line.
-fn check_env(cmd: &clap::Command, argv: &[OsString]) -> Result<(), Error> {
-    let on_command_line = |long: &str| {
+/// The command line's command: an option given on the command line, before or after
+/// the subcommand, reads no environment variable in either place (so the command line
+/// always wins, and the two copies of a job option never disagree); an empty variable
+/// counts as unset.
+fn command_for(argv: &[OsString]) -> clap::Command {
+    let given = |long: &str| {
         argv.iter()
             .filter_map(|a| a.to_str())
             .any(|a| a.strip_prefix("--").is_some_and(|rest| rest == long || rest.starts_with(&format!("{long}="))))
     };
-    let commands = std::iter::once(cmd).chain(cmd.get_subcommands());
-    for c in commands {
+    let empty = |var: &std::ffi::OsStr| std::env::var_os(var).is_some_and(|v| v.is_empty());
+    let strip = |a: clap::Arg| match (a.get_long(), a.get_env()) {
+        (Some(long), Some(var)) if given(long) || empty(var) => a.env(None::<&str>),
+        _ => a,
+    };
+    let mut cmd = Cli::command().mut_args(strip);
+    let names: Vec<String> = cmd.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, |c| c.mut_args(strip));
+    }
+    cmd
+}
+
+/// A bad value in an `ECBN_SYNC_*` variable is a configuration error (exit 78) naming
+/// the variable; clap would report it as a bad option without naming it. Each value is
+/// checked with its option's own parser (options on the command line read none).
+fn check_env(cmd: &clap::Command) -> Result<(), Error> {
+    for c in std::iter::once(cmd).chain(cmd.get_subcommands()) {
         for arg in c.get_arguments() {
             let (Some(var), Some(long)) = (arg.get_env(), arg.get_long()) else { continue };
             let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) else { continue };
-            if on_command_line(long) {
-                continue;
-            }
             // the option's own parser, through a command of this option alone
             let probe = clap::Command::new("probe").no_binary_name(true).arg(arg.clone().env(None::<&str>));
             let mut given = OsString::from(format!("--{long}="));

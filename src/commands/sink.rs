@@ -162,13 +162,15 @@ impl Sink {
     pub(crate) fn rollback(&mut self, row: &Row<Differs>) -> bool {
         let member = row.stage.want.member.as_str();
         let cur = &row.stage.current;
-        if cur.selected == Selected::None {
+        let recorded = if cur.selected == Selected::None {
             // the API refuses NONE: this one cannot be restored by the rollback file
             self.rollback_unrestorable.push(member.to_string());
-            return true;
-        }
-        let target = cur.member.as_ref().map(|m| m.as_str()).unwrap_or("");
-        match self.reports.rollback(member, cur.selected.as_str(), target) {
+            self.reports.open_rollback().map(drop)
+        } else {
+            let target = cur.member.as_ref().map(|m| m.as_str()).unwrap_or("");
+            self.reports.rollback(member, cur.selected.as_str(), target)
+        };
+        match recorded {
             Ok(()) => true,
             Err(source) => {
                 let path = self.reports.rollback_path.display().to_string();

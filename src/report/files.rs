@@ -108,20 +108,25 @@ impl ReportSet {
         Ok(were_valid)
     }
 
-    /// Record a member's previous value before its PUT is sent (created on first use).
-    pub(crate) fn rollback(&mut self, member_id: &str, selected: &str, target: &str) -> io::Result<()> {
+    /// The rollback file, created with its header before the run's first PUT: it
+    /// exists whenever a PUT was sent, even one whose previous value cannot be restored.
+    pub(crate) fn open_rollback(&mut self) -> io::Result<&mut csv::Writer<File>> {
         if self.rollback.is_none() {
             let f = OpenOptions::new().write(true).create_new(true).open(&self.rollback_path)?;
             let mut w = csv::Writer::from_writer(f);
             w.write_record(["person", "selected", "location_member"])?;
+            w.flush()?;
             self.rollback = Some(w);
         }
-        if let Some(w) = self.rollback.as_mut() {
-            w.write_record([member_id, selected, target])?;
-            // flushed to the OS before the PUT: survives a killed process
-            w.flush()?;
-        }
-        Ok(())
+        Ok(self.rollback.as_mut().expect("opened above"))
+    }
+
+    /// Record a member's previous value before its PUT is sent.
+    pub(crate) fn rollback(&mut self, member_id: &str, selected: &str, target: &str) -> io::Result<()> {
+        let w = self.open_rollback()?;
+        w.write_record([member_id, selected, target])?;
+        // flushed to the OS before the PUT: survives a killed process
+        w.flush()
     }
 
     pub(crate) fn files(&self) -> Vec<String> {

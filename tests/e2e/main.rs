@@ -4,6 +4,7 @@
 mod support;
 
 mod audit;
+mod config;
 mod core;
 mod migration;
 mod python;

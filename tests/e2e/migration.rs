@@ -215,6 +215,9 @@ fn previous_none_is_unrestorable_and_listed() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let s = summary(d.path(), "apply");
     assert_eq!(s["rollback_unrestorable"], serde_json::json!([dina]));
+    // a PUT was sent, so the rollback file exists; it holds no line that cannot be applied
     let rb = reports(d.path(), "ecbn-rollback-", ".csv");
-    assert!(rb.is_empty() || std::fs::read_to_string(&rb[0]).unwrap().lines().count() == 1);
+    assert_eq!(rb.len(), 1);
+    assert_eq!(std::fs::read_to_string(&rb[0]).unwrap(), "person,selected,location_member\n");
+    assert!(s["report_files"].as_array().unwrap().iter().any(|f| f.as_str().unwrap().contains("ecbn-rollback-")));
 }

@@ -42,13 +42,30 @@ fn bench_smoke_runs() {
     if !python_with("json") {
         return;
     }
+    let d = tmp();
+    let json = d.path().join("figures.json");
     let out = Command::new("python3")
         .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/run"))
-        .args(["--smoke", "--bin", BIN])
+        .args(["--smoke", "--bin", BIN, "--json"])
+        .arg(&json)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "bench/run --smoke failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("achieved/limit rate"), "{text}");
-    assert!(text.contains("peak RSS"), "{text}");
+    let f: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let fig = |k: &str| f[k].as_f64().unwrap_or_else(|| panic!("no figure {k}:\n{text}"));
+    // ratios and memory, with room for a loaded machine; each fails for a real fault:
+    // an unpaced client draws 429s, a slow pacer falls below the limit, a serial pool
+    // hides no latency, a run that holds every row grows past the memory bounds
+    let within = |k: &str, lo: f64, hi: f64| {
+        assert!((lo..=hi).contains(&fig(k)), "{k} = {} not in [{lo}, {hi}]\n{text}", fig(k))
+    };
+    within("rate_ratio_50", 0.7, 1.1);
+    within("share_429_50", 0.0, 0.02);
+    within("share_429_over", 0.0, 0.05);
+    within("requests_per_person", 1.2, 1.6);
+    assert!(fig("throughput_c32") >= 2.0 * fig("throughput_c8"), "latency hiding:\n{text}");
+    within("rss_plan_mb", 1.0, 100.0);
+    within("rss_check_mb", 1.0, 150.0);
+    assert_eq!((fig("plan_exit"), fig("check_exit")), (0.0, 0.0), "{text}");
 }
