@@ -20,7 +20,7 @@ use crate::error::{Error, Outcome};
 use crate::ids::Uuid;
 use crate::report::Action;
 use crate::resolve;
-use crate::row::{Desired, Held, Row, Stage, Unresolved, Verdict};
+use crate::row::{Desired, Held, Row, RowErrors, Stage, Unresolved, Verdict};
 use crate::webex::Client;
 use crate::{desired, lock, plan};
 use std::path::Path;
@@ -46,17 +46,9 @@ pub(crate) async fn run(mode: Mode, path: &Path, s: &Settings, interrupt: Cancel
             (r, Err(e)) => invalid.push((r, e)),
         }
     }
-    for (r, e) in &invalid {
-        crate::logging::diag(&format!("{}:{}: {e}", sink.desired_file(), r.line));
-    }
-    let count = invalid.len() as u64;
-    for (r, e) in invalid {
-        sink.finish(r, Verdict::Invalid(e));
-    }
-    if count > 0 && !s.skip_invalid {
+    if let Some(e) = report_invalid(&mut sink, invalid, s.skip_invalid) {
         abandon(&mut sink, valid, Held::InvalidRows);
-        let path = sink.desired_file().to_string();
-        return sink.close(Err(Error::InvalidRows { path, count }), None, false);
+        return sink.close(Err(e), None, false);
     }
 
     // 2. the API
@@ -103,22 +95,16 @@ async fn reconcile(
             (r, Err(Unresolved::Stopped)) => sink.finish(r, Verdict::NotAttempted(Held::RunStopped)),
         }
     }
-    let count = invalid.len() as u64;
-    let halt = stopped(client, interrupt);
-    for (r, e) in invalid {
-        if halt.is_none() {
-            crate::logging::diag(&format!("{}:{}: {e}", sink.desired_file(), r.line));
+    if let Some(e) = stopped(client, interrupt) {
+        for (r, errors) in invalid {
+            sink.finish(r, Verdict::Invalid(errors));
         }
-        sink.finish(r, Verdict::Invalid(e));
-    }
-    if let Some(e) = halt {
         abandon(sink, ready, Held::RunStopped);
         return (Err(e), false);
     }
-    if count > 0 && !s.skip_invalid {
+    if let Some(e) = report_invalid(sink, invalid, s.skip_invalid) {
         abandon(sink, ready, Held::UnresolvedRows);
-        let path = sink.desired_file().to_string();
-        return (Err(Error::InvalidRows { path, count }), false);
+        return (Err(e), false);
     }
 
     // 3. read phase: every member's current ECBN, decided as it arrives
@@ -145,8 +131,8 @@ async fn reconcile(
     if let Some(max) = s.max_changes
         && to_write.len() as u64 > max
     {
-        let held = Held::MaxChanges { changes: to_write.len(), max };
         let changes = to_write.len();
+        let held = Held::MaxChanges { changes, max };
         for r in to_write {
             let verdict = match mode {
                 Mode::Plan => Verdict::WouldUpdate(Some(held.clone())),
@@ -200,6 +186,17 @@ fn outcome(sink: &Sink, mode: Mode, s: &Settings) -> Outcome {
     } else {
         Outcome::Clean
     }
+}
+
+/// Invalid rows, each on stderr and in the report; unless `--skip-invalid`, the error
+/// that ends the run before any write.
+fn report_invalid(sink: &mut Sink, rows: Vec<(Row<()>, RowErrors)>, skip_invalid: bool) -> Option<Error> {
+    let count = rows.len() as u64;
+    for (r, e) in rows {
+        crate::logging::diag(&format!("{}:{}: {e}", sink.desired_file(), r.line));
+        sink.finish(r, Verdict::Invalid(e));
+    }
+    (count > 0 && !skip_invalid).then(|| Error::InvalidRows { path: sink.desired_file().to_string(), count })
 }
 
 /// Rows the run will not reach.

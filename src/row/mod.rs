@@ -163,7 +163,8 @@ pub(crate) struct Trail {
     /// The last HTTP status of the row's requests.
     pub(crate) http_status: Option<u16>,
     pub(crate) dependents: Option<u64>,
-    pub(crate) read: Option<Reading>,
+    /// Boxed: most of a big run's rows wait unread, and a reading is large.
+    pub(crate) read: Option<Box<Reading>>,
 }
 
 impl Trail {
@@ -246,5 +247,19 @@ impl<T: Stage, E> Stage for Result<T, E> {
             // an invalid or failed row shows its cells as written
             Err(_) => Wish::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    /// A big run holds every row it has not finished; what waits must stay small.
+    #[test]
+    fn waiting_rows_stay_small() {
+        assert!(size_of::<Trail>() <= 40, "Trail: {} bytes", size_of::<Trail>());
+        assert!(size_of::<Row<Parsed>>() <= 192, "Row<Parsed>: {} bytes", size_of::<Row<Parsed>>());
+        assert!(size_of::<Row<Resolved>>() <= 192, "Row<Resolved>: {} bytes", size_of::<Row<Resolved>>());
     }
 }

@@ -1,7 +1,7 @@
 //! The `/v1` endpoints of the simulator: ECBN GET/PUT, dependencies, available
 //! numbers and the people listing, with the API's paging.
 
-use super::org::{PeopleQuery, SimError};
+use super::org::{Org, PeopleQuery, SimError};
 use super::server::{SimState, error_response, lock};
 use crate::wire::{EcbnPut, PeopleList};
 use axum::Json;
@@ -19,11 +19,7 @@ fn sim_err(e: SimError, headers: &HeaderMap) -> Response {
 }
 
 pub(super) async fn get_ecbn(State(st): State<Arc<SimState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    let org = lock(&st.org);
-    match org.person(&id) {
-        Ok(i) => Json(org.ecbn_get(i)).into_response(),
-        Err(e) => sim_err(e, &headers),
-    }
+    about_person(&st, &id, &headers, Org::ecbn_get)
 }
 
 pub(super) async fn get_dependencies(
@@ -31,10 +27,20 @@ pub(super) async fn get_dependencies(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
+    about_person(&st, &id, &headers, Org::dependencies)
+}
+
+/// A GET about one person: the answer, or the API's 404 for an unknown person.
+fn about_person<T: serde::Serialize>(
+    st: &SimState,
+    id: &str,
+    headers: &HeaderMap,
+    answer: impl FnOnce(&Org, usize) -> T,
+) -> Response {
     let org = lock(&st.org);
-    match org.person(&id) {
-        Ok(i) => Json(org.dependencies(i)).into_response(),
-        Err(e) => sim_err(e, &headers),
+    match org.person(id) {
+        Ok(i) => Json(answer(&org, i)).into_response(),
+        Err(e) => sim_err(e, headers),
     }
 }
 

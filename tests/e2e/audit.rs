@@ -125,21 +125,8 @@ fn token_rotation_from_token_file() {
     assert_eq!(sim.post("/_sim/tokens", serde_json::json!({"token": "tok-1", "scopes": scopes})), 204);
     let tf = write(d.path(), "token", "tok-1\n");
     let f = ten_changes(d.path());
-    let mut c = cmd(d.path());
-    c.env_remove("WEBEX_TOKEN")
-        .args([
-            "--base-url",
-            &sim.base(),
-            "--rate",
-            "0",
-            "--concurrency",
-            "1",
-            "--report-dir",
-            "reports",
-            "--token-file",
-        ])
-        .arg(&tf)
-        .args(["apply", f.to_str().unwrap()]);
+    let mut c = job(&sim, d.path(), &["--concurrency", "1", "--token-file"]);
+    c.env_remove("WEBEX_TOKEN").arg(&tf).args(["apply", f.to_str().unwrap()]);
     let child = c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
     // mid-run: a new token lands in the file, then the old one is revoked
     std::thread::sleep(std::time::Duration::from_millis(700));

@@ -233,34 +233,16 @@ fn unauthorized_and_forbidden_stop_the_run() {
     let sim = Sim::sample(&[]);
     let d = tmp();
     let desired = sample("desired.csv");
-    let mut c = cmd(d.path());
-    c.env("WEBEX_TOKEN", "expired").args([
-        "--base-url",
-        &sim.base(),
-        "--rate",
-        "0",
-        "--report-dir",
-        "reports",
-        "apply",
-        desired.to_str().unwrap(),
-    ]);
+    let mut c = job(&sim, d.path(), &["apply", desired.to_str().unwrap()]);
+    c.env("WEBEX_TOKEN", "expired");
     let r = run(&mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("401"), "{}", r.stderr);
     assert_eq!(sim.stats()["total"], 1, "the first request goes alone and stops the run");
     assert_eq!(summary(d.path(), "apply")["counts"]["not_attempted"], 13);
     // a read-only token: reads succeed, the first PUT is refused, the run stops
-    let mut c = cmd(d.path());
-    c.env("WEBEX_TOKEN", "read-only-token").args([
-        "--base-url",
-        &sim.base(),
-        "--rate",
-        "0",
-        "--report-dir",
-        "reports",
-        "apply",
-        desired.to_str().unwrap(),
-    ]);
+    let mut c = job(&sim, d.path(), &["apply", desired.to_str().unwrap()]);
+    c.env("WEBEX_TOKEN", "read-only-token");
     let r = run(&mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("403") && r.stderr.contains("telephony_config_write"), "{}", r.stderr);

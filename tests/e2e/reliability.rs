@@ -33,17 +33,8 @@ fn converges_under_the_fault_mix_and_a_rerun_writes_nothing() {
             "5",
         ],
     );
-    let mut c = cmd(d.path());
-    c.env("ECBN_SYNC_MAX_RETRIES", "12").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1").args([
-        "--base-url",
-        &sim.base(),
-        "--rate",
-        "0",
-        "--report-dir",
-        "reports",
-        "apply",
-        desired.to_str().unwrap(),
-    ]);
+    let mut c = job(&sim, d.path(), &["apply", desired.to_str().unwrap()]);
+    c.env("ECBN_SYNC_MAX_RETRIES", "12").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1");
     let r = run(&mut c);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout.lines().last().unwrap_or(""), r.stderr);
     let s = summary(d.path(), "apply");
@@ -79,17 +70,8 @@ fn a_row_that_exhausts_its_retries_fails_and_the_others_complete() {
     let d = tmp();
     let f = write(d.path(), "d.csv", &format!("person,selected\n{},LOCATION_ECBN\n", id_of("ben.okafor@example.com")));
     assert_eq!(sim.post("/_sim/faults", serde_json::json!({"fail_rate": 1.0})), 200);
-    let mut c = cmd(d.path());
-    c.env("ECBN_SYNC_MAX_RETRIES", "2").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1").args([
-        "--base-url",
-        &sim.base(),
-        "--rate",
-        "0",
-        "--report-dir",
-        "reports",
-        "apply",
-        f.to_str().unwrap(),
-    ]);
+    let mut c = job(&sim, d.path(), &["apply", f.to_str().unwrap()]);
+    c.env("ECBN_SYNC_MAX_RETRIES", "2").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1");
     let r = run(&mut c);
     assert_eq!(r.code, 3, "{}", r.stderr);
     let rows = rows(d.path(), "apply");
@@ -104,19 +86,8 @@ fn an_outage_stops_the_run_with_exit_1() {
     let d = tmp();
     let (fx, desired) = generate(d.path(), 200, 0.1, 0.0, 2);
     let sim = Sim::start(&fx, &["--fail-rate", "1"]);
-    let mut c = cmd(d.path());
-    c.env("ECBN_SYNC_MAX_BACKOFF_SECS", "1").args([
-        "--base-url",
-        &sim.base(),
-        "--rate",
-        "0",
-        "--concurrency",
-        "32",
-        "--report-dir",
-        "reports",
-        "apply",
-        desired.to_str().unwrap(),
-    ]);
+    let mut c = job(&sim, d.path(), &["--concurrency", "32", "apply", desired.to_str().unwrap()]);
+    c.env("ECBN_SYNC_MAX_BACKOFF_SECS", "1");
     let r = run(&mut c);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("looks down"), "{}", r.stderr);
@@ -130,21 +101,8 @@ fn sigint_writes_a_partial_report_and_exits_130() {
     let d = tmp();
     let (fx, desired) = generate(d.path(), 300, 0.5, 0.0, 4);
     let sim = Sim::start(&fx, &["--latency-ms", "50"]);
-    let mut c = cmd(d.path());
-    c.args([
-        "--base-url",
-        &sim.base(),
-        "--rate",
-        "0",
-        "--concurrency",
-        "4",
-        "--report-dir",
-        "reports",
-        "apply",
-        desired.to_str().unwrap(),
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped());
+    let mut c = job(&sim, d.path(), &["--concurrency", "4", "apply", desired.to_str().unwrap()]);
+    c.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = c.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(1500));
     unsafe_kill(child.id(), "INT");
@@ -164,19 +122,8 @@ fn a_second_sigint_exits_at_once() {
     // every request takes 3 s: the first signal waits for them, the second does not
     let sim = Sim::sample(&["--latency-ms", "3000"]);
     let d = tmp();
-    let mut c = cmd(d.path());
-    c.args([
-        "--base-url",
-        &sim.base(),
-        "--rate",
-        "0",
-        "--report-dir",
-        "reports",
-        "plan",
-        sample("desired.csv").to_str().unwrap(),
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
+    let mut c = job(&sim, d.path(), &["plan", sample("desired.csv").to_str().unwrap()]);
+    c.stdout(Stdio::null()).stderr(Stdio::null());
     let mut child = c.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(500));
     unsafe_kill(child.id(), "INT");
@@ -193,21 +140,8 @@ fn sigkill_mid_write_then_rerun_converges() {
     let d = tmp();
     let (fx, desired) = generate(d.path(), 200, 0.9, 0.0, 6);
     let sim = Sim::start(&fx, &["--latency-ms", "20"]);
-    let mut c = cmd(d.path());
-    c.args([
-        "--base-url",
-        &sim.base(),
-        "--rate",
-        "0",
-        "--concurrency",
-        "4",
-        "--report-dir",
-        "reports",
-        "apply",
-        desired.to_str().unwrap(),
-    ])
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
+    let mut c = job(&sim, d.path(), &["--concurrency", "4", "apply", desired.to_str().unwrap()]);
+    c.stdout(Stdio::null()).stderr(Stdio::null());
     let mut child = c.spawn().unwrap();
     // wait until the write phase has started, then kill without warning
     let t0 = std::time::Instant::now();
@@ -253,17 +187,8 @@ fn dropped_put_responses_never_leave_a_wrong_state() {
     // every second connection is dropped; a dropped PUT was applied or not (seeded)
     let sim = Sim::sample(&["--drop-rate", "0.5", "--seed", "9"]);
     let d = tmp();
-    let mut c = cmd(d.path());
-    c.env("ECBN_SYNC_MAX_RETRIES", "20").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1").args([
-        "--base-url",
-        &sim.base(),
-        "--rate",
-        "0",
-        "--report-dir",
-        "reports",
-        "apply",
-        sample("desired.csv").to_str().unwrap(),
-    ]);
+    let mut c = job(&sim, d.path(), &["apply", sample("desired.csv").to_str().unwrap()]);
+    c.env("ECBN_SYNC_MAX_RETRIES", "20").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1");
     let r = run(&mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(sim.stats()["by_route"][PUT_ECBN]["dropped"].as_u64().unwrap_or(0) > 0);
@@ -290,17 +215,8 @@ fn a_failed_email_lookup_fails_the_row_not_the_file() {
             id_of("ana.silva@example.com")
         ),
     );
-    let mut c = cmd(d.path());
-    c.env("ECBN_SYNC_MAX_RETRIES", "0").args([
-        "--base-url",
-        &sim.base(),
-        "--rate",
-        "0",
-        "--report-dir",
-        "reports",
-        "apply",
-        f.to_str().unwrap(),
-    ]);
+    let mut c = job(&sim, d.path(), &["apply", f.to_str().unwrap()]);
+    c.env("ECBN_SYNC_MAX_RETRIES", "0");
     let r = run(&mut c);
     assert_eq!(r.code, 3, "an API failure is not a bad file: {}", r.stderr);
     let rows = rows(d.path(), "apply");

@@ -116,11 +116,16 @@ pub fn run(c: &mut Command) -> Ran {
     }
 }
 
-/// `ecbn-sync --base-url <sim> --rate 0 <args...>` in `dir`.
-pub fn against(sim: &Sim, dir: &Path, args: &[&str]) -> Ran {
+/// `ecbn-sync --base-url <sim> --rate 0 --report-dir reports <args...>` in `dir`, not yet run.
+pub fn job(sim: &Sim, dir: &Path, args: &[&str]) -> Command {
     let mut c = cmd(dir);
     c.args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports"]).args(args);
-    run(&mut c)
+    c
+}
+
+/// [`job`], run.
+pub fn against(sim: &Sim, dir: &Path, args: &[&str]) -> Ran {
+    run(&mut job(sim, dir, args))
 }
 
 /// Report files of a mode, newest last.

@@ -5,7 +5,7 @@ use super::Sink;
 use crate::ids::Uuid;
 use crate::plan::{self, Diff};
 use crate::row::{Differs, Failure, Held, Resolved, Row, Skip, Verdict};
-use crate::webex::{ApiError, Call, Client};
+use crate::webex::{ApiError, Client};
 use crate::wire::EcbnPut;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
@@ -38,7 +38,7 @@ pub(super) async fn read(
         };
         let reading = plan::reading(&get);
         let diff = plan::diff(&row.stage, &reading);
-        row.trail.read = Some(reading);
+        row.trail.read = Some(Box::new(reading));
         match diff {
             Diff::InSync => sink.finish(row, Verdict::InSync),
             Diff::Unknown(f) => sink.finish(row, Verdict::Failed(f)),
@@ -124,8 +124,7 @@ pub(super) async fn write(
         let Some((mut row, call)) = in_flight.next().await else { break };
         first = false;
         row.trail.account(&call);
-        let Call { result, .. } = call;
-        match result {
+        match call.result {
             Ok(()) => sink.finish(row, Verdict::Updated),
             Err(e @ ApiError::Cancelled) => sink.finish(row, failed(e)),
             Err(e) => {
