@@ -1,5 +1,5 @@
 //! How a run ends. Every command returns `Result<Outcome, Error>`; `main` prints the
-//! error once and exits with its [`Error::exit_code`] (DESIGN's table, in one place).
+//! error once and exits with its [`Error::exit_code`] (the README's table, in one place).
 //! Typed errors come up from the modules; `anyhow` only adds context to the few
 //! unexpected failures at the edge (a runtime or a sandbox that cannot start).
 
@@ -75,7 +75,9 @@ impl Error {
             Error::CommandLine(_) | Error::Usage(_) => 64,
             Error::Config(_) | Error::Token(_) => 78,
             Error::Lock(LockError::Held { .. }) => 75,
-            Error::File(_) | Error::InvalidRows { .. } | Error::Sim(SimError::Fixture { .. }) => 65,
+            Error::File(_)
+            | Error::InvalidRows { .. }
+            | Error::Sim(SimError::Fixture { .. } | SimError::Inconsistent { .. }) => 65,
             Error::TooManyChanges { .. } => 69,
             Error::Interrupted => 130,
             Error::Lock(LockError::Io { .. })

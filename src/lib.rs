@@ -27,6 +27,7 @@ pub use config::ConfigError;
 pub use desired::FileError;
 pub use error::{Error, Outcome, exit_code};
 pub use sim::SimError;
+pub use sim::org::OrgError;
 pub use webex::error::Fatal;
 pub use webex::token::TokenError;
 

@@ -20,7 +20,7 @@ pub(crate) async fn run(args: SimArgs, interrupt: CancellationToken) -> Result<O
         burst: args.burst,
         retry_after: args.retry_after,
     };
-    faults.validate().map_err(Error::Usage)?;
+    faults.validate().map_err(|e| Error::Usage(e.to_string()))?;
     let Some(path) = args.fixture else {
         return Err(Error::Usage("sim needs --fixture FILE (or `sim generate`)".into()));
     };

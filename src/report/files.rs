@@ -2,6 +2,7 @@
 //! with names that never overwrite an earlier run's.
 
 use super::{Action, COLUMNS, RowLine, escape_cell};
+use crate::atomic::AtomicFile;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -79,12 +80,11 @@ impl ReportSet {
     /// of them were `valid` before.
     pub(crate) fn amend(&mut self, fixes: &HashMap<u32, String>) -> io::Result<usize> {
         self.csv.flush()?;
-        let dir = self.csv_path.parent().unwrap_or(Path::new("."));
-        let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+        let mut out = AtomicFile::create(&self.csv_path)?;
         let mut were_valid = 0;
         {
             let mut rdr = csv::Reader::from_path(&self.csv_path)?;
-            let mut w = csv::Writer::from_writer(tmp.as_file_mut());
+            let mut w = csv::Writer::from_writer(&mut out);
             w.write_record(rdr.byte_headers()?)?;
             let mut rec = csv::StringRecord::new();
             while rdr.read_record(&mut rec)? {
@@ -103,7 +103,7 @@ impl ReportSet {
             }
             w.flush()?;
         }
-        tmp.persist(&self.csv_path).map_err(|e| e.error)?;
+        out.commit()?;
         self.csv = csv::Writer::from_writer(OpenOptions::new().append(true).open(&self.csv_path)?);
         Ok(were_valid)
     }

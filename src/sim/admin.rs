@@ -23,7 +23,7 @@ pub(super) async fn admin_faults(State(st): State<Arc<SimState>>, Json(v): Json<
     let mut f = lock(&st.faults);
     match f.update(&v) {
         Ok(()) => Json(f.to_json()).into_response(),
-        Err(e) => (StatusCode::BAD_REQUEST, e).into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     }
 }
 
@@ -36,7 +36,7 @@ pub(super) async fn admin_reset(State(st): State<Arc<SimState>>) -> Response {
             st.dirty.store(true, Ordering::Release);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }
 

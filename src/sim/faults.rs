@@ -31,55 +31,68 @@ impl Default for Faults {
     }
 }
 
+/// A fault setting the simulator refuses (a bad `sim` option, or a bad
+/// `POST /_sim/faults` body: 400).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum FaultError {
+    #[error("{name} must be between 0 and 1, got {value}")]
+    NotAFraction { name: &'static str, value: f64 },
+    #[error("fail_rate + lock_rate + drop_rate must not exceed 1")]
+    FractionsOverOne,
+    #[error("rate_limit must be positive, got {0}")]
+    RateLimit(f64),
+    #[error("burst must be at least 1")]
+    Burst,
+    #[error("{name}: expected {expected}, got {value}")]
+    WrongType { name: String, expected: &'static str, value: Value },
+    #[error("unknown fault setting `{0}`")]
+    Unknown(String),
+    #[error("expected a JSON object")]
+    NotAnObject,
+}
+
 impl Faults {
-    pub(crate) fn validate(&self) -> Result<(), String> {
-        for (name, v) in [("fail_rate", self.fail_rate), ("lock_rate", self.lock_rate), ("drop_rate", self.drop_rate)] {
-            if !(0.0..=1.0).contains(&v) {
-                return Err(format!("{name} must be between 0 and 1, got {v}"));
+    pub(crate) fn validate(&self) -> Result<(), FaultError> {
+        for (name, value) in
+            [("fail_rate", self.fail_rate), ("lock_rate", self.lock_rate), ("drop_rate", self.drop_rate)]
+        {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(FaultError::NotAFraction { name, value });
             }
         }
         if self.fail_rate + self.lock_rate + self.drop_rate > 1.0 {
-            return Err("fail_rate + lock_rate + drop_rate must not exceed 1".into());
+            return Err(FaultError::FractionsOverOne);
         }
         if let Some(r) = self.rate_limit
             && !(r.is_finite() && r > 0.0)
         {
-            return Err(format!("rate_limit must be positive, got {r}"));
+            return Err(FaultError::RateLimit(r));
         }
         if self.burst == Some(0) {
-            return Err("burst must be at least 1".into());
+            return Err(FaultError::Burst);
         }
         Ok(())
     }
 
     /// Apply a `POST /_sim/faults` body; unknown keys are an error.
-    pub(crate) fn update(&mut self, v: &Value) -> Result<(), String> {
-        let obj = v.as_object().ok_or("expected a JSON object")?;
+    pub(crate) fn update(&mut self, v: &Value) -> Result<(), FaultError> {
+        let obj = v.as_object().ok_or(FaultError::NotAnObject)?;
         let mut next = self.clone();
-        let rate =
-            |v: &Value| -> Result<f64, String> { v.as_f64().ok_or_else(|| format!("expected a number, got {v}")) };
         for (k, v) in obj {
+            let wrong = |expected| FaultError::WrongType { name: k.clone(), expected, value: v.clone() };
+            let number = || v.as_f64().ok_or_else(|| wrong("a number"));
+            let whole = || v.as_u64().ok_or_else(|| wrong("a whole number"));
             match k.as_str() {
-                "fail_rate" => next.fail_rate = rate(v)?,
-                "lock_rate" => next.lock_rate = rate(v)?,
-                "drop_rate" => next.drop_rate = rate(v)?,
-                "latency_ms" => next.latency_ms = v.as_u64().ok_or("latency_ms: expected a whole number")?,
-                "rate_limit" => {
-                    next.rate_limit = match v {
-                        Value::Null => None,
-                        v if rate(v)? == 0.0 => None,
-                        v => Some(rate(v)?),
-                    }
-                }
-                "burst" => {
-                    next.burst = if v.is_null() {
-                        None
-                    } else {
-                        Some(v.as_u64().ok_or("burst: expected a whole number")? as u32)
-                    }
-                }
-                "retry_after" => next.retry_after = v.as_u64().ok_or("retry_after: expected whole seconds")?,
-                other => return Err(format!("unknown fault setting `{other}`")),
+                "fail_rate" => next.fail_rate = number()?,
+                "lock_rate" => next.lock_rate = number()?,
+                "drop_rate" => next.drop_rate = number()?,
+                "latency_ms" => next.latency_ms = whole()?,
+                "rate_limit" if v.is_null() => next.rate_limit = None,
+                "rate_limit" => next.rate_limit = Some(number()?).filter(|r| *r != 0.0),
+                "burst" if v.is_null() => next.burst = None,
+                "burst" => next.burst = Some(u32::try_from(whole()?).map_err(|_| wrong("a burst"))?),
+                "retry_after" => next.retry_after = whole()?,
+                other => return Err(FaultError::Unknown(other.to_string())),
             }
         }
         next.validate()?;

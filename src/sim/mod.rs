@@ -22,6 +22,12 @@ use tokio_util::sync::CancellationToken;
 pub enum SimError {
     #[error("{path}: {message}")]
     Fixture { path: String, message: String },
+    #[error("{path}: {source}")]
+    Inconsistent {
+        path: String,
+        #[source]
+        source: org::OrgError,
+    },
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -44,7 +50,7 @@ pub(crate) fn load_fixture(path: &Path) -> Result<Fixture, SimError> {
 pub(crate) fn parse_fixture(text: &str, shown: &str) -> Result<Fixture, SimError> {
     let f: Fixture = serde_json::from_str(text)
         .map_err(|e| SimError::Fixture { path: shown.to_string(), message: format!("not a fixture: {e}") })?;
-    org::Org::new(f.clone()).map_err(|message| SimError::Fixture { path: shown.to_string(), message })?;
+    org::Org::new(f.clone()).map_err(|source| SimError::Inconsistent { path: shown.to_string(), source })?;
     Ok(f)
 }
 
@@ -93,9 +99,10 @@ pub(crate) async fn start(opts: SimOptions) -> Result<Running, SimError> {
         Some(p) if p.exists() => load_fixture(p)?,
         _ => opts.fixture.clone(),
     };
+    let shown = opts.state_file.as_ref().map_or("the fixture".into(), |p| p.display().to_string());
     let state = Arc::new(
         SimState::new(opts.fixture, current, opts.faults, opts.seed, opts.state_file)
-            .map_err(|message| SimError::Fixture { path: "fixture".into(), message })?,
+            .map_err(|source| SimError::Inconsistent { path: shown, source })?,
     );
     let listener = tokio::net::TcpListener::bind(&opts.bind)
         .await

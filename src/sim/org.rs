@@ -54,8 +54,21 @@ fn uuid_of(id: &str) -> Option<Uuid> {
     WebexId::parse(id).map(|i| i.uuid().clone())
 }
 
+/// Why a fixture (or a state file) is not a consistent org.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OrgError {
+    #[error("{what} `{id}`: not a Webex ID")]
+    NotAnId { what: &'static str, id: String },
+    #[error("member `{0}` appears twice")]
+    Twice(String),
+    #[error("member `{id}`: unknown type `{kind}`")]
+    UnknownType { id: String, kind: String },
+    #[error("member `{id}`: unknown location `{location}`")]
+    UnknownLocation { id: String, location: String },
+}
+
 impl Org {
-    pub(crate) fn new(state: Fixture) -> Result<Org, String> {
+    pub(crate) fn new(state: Fixture) -> Result<Org, OrgError> {
         let mut org = Org {
             state,
             by_uuid: HashMap::new(),
@@ -65,24 +78,24 @@ impl Org {
             token_scopes: HashMap::new(),
         };
         for (i, l) in org.state.locations.iter().enumerate() {
-            let u = uuid_of(&l.id).ok_or_else(|| format!("location `{}`: not a Webex ID", l.id))?;
+            let u = uuid_of(&l.id).ok_or_else(|| OrgError::NotAnId { what: "location", id: l.id.clone() })?;
             org.loc_by_uuid.insert(u, i);
         }
         for (i, m) in org.state.members.iter().enumerate() {
-            let u = uuid_of(&m.id).ok_or_else(|| format!("member `{}`: not a Webex ID", m.id))?;
+            let u = uuid_of(&m.id).ok_or_else(|| OrgError::NotAnId { what: "member", id: m.id.clone() })?;
             if org.by_uuid.insert(u, i).is_some() {
-                return Err(format!("member `{}` appears twice", m.id));
+                return Err(OrgError::Twice(m.id.clone()));
             }
             if let Some(e) = &m.email {
                 org.by_email.entry(e.to_lowercase()).or_default().push(i);
             }
             if !["PEOPLE", "PLACE", "VIRTUAL_LINE", "HUNT_GROUP"].contains(&m.kind.as_str()) {
-                return Err(format!("member `{}`: unknown type `{}`", m.id, m.kind));
+                return Err(OrgError::UnknownType { id: m.id.clone(), kind: m.kind.clone() });
             }
             if let Some(l) = &m.location_id
                 && uuid_of(l).is_none_or(|u| !org.loc_by_uuid.contains_key(&u))
             {
-                return Err(format!("member `{}`: unknown location `{l}`", m.id));
+                return Err(OrgError::UnknownLocation { id: m.id.clone(), location: l.clone() });
             }
         }
         for m in &org.state.members {

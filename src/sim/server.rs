@@ -3,7 +3,7 @@
 
 use super::faults::{Faults, Gcra};
 use super::fixture::Fixture;
-use super::org::{Org, required_scope};
+use super::org::{Org, OrgError, required_scope};
 use super::{admin, handlers};
 use crate::wire::{ErrorBody, ErrorItem};
 use axum::extract::{MatchedPath, Request, State};
@@ -52,7 +52,7 @@ impl SimState {
         faults: Faults,
         seed: u64,
         state_file: Option<PathBuf>,
-    ) -> Result<SimState, String> {
+    ) -> Result<SimState, OrgError> {
         Org::new(initial.clone())?;
         Ok(SimState {
             org: Mutex::new(Org::new(current)?),
