@@ -50,8 +50,8 @@ pub enum Error {
     Token(#[from] TokenError),
     #[error(transparent)]
     Api(#[from] Fatal),
-    #[error("listing people failed: {0}")]
-    Listing(#[source] ApiError),
+    #[error("listing the {what}s failed: {source}")]
+    Listing { what: &'static str, source: ApiError },
     #[error("cannot write {path}: {source}")]
     Storage {
         path: String,
@@ -82,7 +82,7 @@ impl Error {
             Error::Interrupted => 130,
             Error::Lock(LockError::Io { .. })
             | Error::Api(_)
-            | Error::Listing(_)
+            | Error::Listing { .. }
             | Error::Storage { .. }
             | Error::Sim(_)
             | Error::Internal(_) => 1,

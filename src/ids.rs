@@ -14,6 +14,8 @@ use std::fmt;
 pub(crate) enum IdKind {
     People,
     Place,
+    /// A virtual line, as the API's own examples decode.
+    VirtualProfile,
     VirtualLine,
     HuntGroup,
     Location,
@@ -26,6 +28,7 @@ impl IdKind {
         match s.to_ascii_uppercase().as_str() {
             "PEOPLE" => IdKind::People,
             "PLACE" => IdKind::Place,
+            "VIRTUAL_PROFILE" => IdKind::VirtualProfile,
             "VIRTUAL_LINE" => IdKind::VirtualLine,
             "HUNT_GROUP" => IdKind::HuntGroup,
             "LOCATION" => IdKind::Location,
@@ -38,6 +41,7 @@ impl IdKind {
         match self {
             IdKind::People => "PEOPLE",
             IdKind::Place => "PLACE",
+            IdKind::VirtualProfile => "VIRTUAL_PROFILE",
             IdKind::VirtualLine => "VIRTUAL_LINE",
             IdKind::HuntGroup => "HUNT_GROUP",
             IdKind::Location => "LOCATION",
@@ -48,7 +52,67 @@ impl IdKind {
 
     /// Kinds that can be the target of a LOCATION_MEMBER_NUMBER ECBN.
     pub(crate) fn is_member(self) -> bool {
-        matches!(self, IdKind::People | IdKind::Place | IdKind::VirtualLine | IdKind::HuntGroup)
+        self == IdKind::HuntGroup || Kind::of_id(self).is_some()
+    }
+}
+
+/// The kinds of member that have an ECBN of their own; each has its own endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum Kind {
+    Person,
+    Workspace,
+    VirtualLine,
+}
+
+impl Kind {
+    pub(crate) const ALL: [Kind; 3] = [Kind::Person, Kind::Workspace, Kind::VirtualLine];
+
+    /// As reports and files write it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kind::Person => "person",
+            Kind::Workspace => "workspace",
+            Kind::VirtualLine => "virtual_line",
+        }
+    }
+
+    /// As a sentence says it.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            Kind::Person => "person",
+            Kind::Workspace => "workspace",
+            Kind::VirtualLine => "virtual line",
+        }
+    }
+
+    /// `person`, `workspace`, `virtual_line`, or the API's `PEOPLE`, `PLACE`,
+    /// `VIRTUAL_LINE`, `VIRTUAL_PROFILE`; any case.
+    pub(crate) fn parse(s: &str) -> Option<Kind> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "person" | "people" => Some(Kind::Person),
+            "workspace" | "place" => Some(Kind::Workspace),
+            "virtual_line" | "virtual_profile" => Some(Kind::VirtualLine),
+            _ => None,
+        }
+    }
+
+    /// The kind of member an ID names, if it has an ECBN of its own.
+    pub(crate) fn of_id(k: IdKind) -> Option<Kind> {
+        match k {
+            IdKind::People => Some(Kind::Person),
+            IdKind::Place => Some(Kind::Workspace),
+            IdKind::VirtualProfile | IdKind::VirtualLine => Some(Kind::VirtualLine),
+            _ => None,
+        }
+    }
+
+    /// The path segment of its endpoints under `/telephony/config/`.
+    pub(crate) fn path(self) -> &'static str {
+        match self {
+            Kind::Person => "people",
+            Kind::Workspace => "workspaces",
+            Kind::VirtualLine => "virtualLines",
+        }
     }
 }
 
@@ -116,29 +180,16 @@ impl WebexId {
     /// Decode any spelling of a Webex ID; `None` when it is not one.
     pub(crate) fn parse(raw: &str) -> Option<WebexId> {
         let spelling = raw.trim();
-        let trimmed = spelling.trim_end_matches('=');
-        if trimmed.len() < 20 || trimmed.len() > 256 {
-            return None;
-        }
-        // decode on the stack: this runs for every row of files with millions of rows
-        let mut buf = [0u8; 192];
-        let n = STANDARD_NO_PAD
-            .decode_slice(trimmed, &mut buf)
-            .or_else(|_| URL_SAFE_NO_PAD.decode_slice(trimmed, &mut buf))
-            .ok()?;
-        let text = std::str::from_utf8(&buf[..n]).ok()?;
-        let rest = text.strip_prefix("ciscospark://")?;
-        let mut parts = rest.rsplit('/');
-        let uuid = parts.next()?;
-        let kind = parts.next()?;
-        // at least the cluster segment must precede TYPE/uuid
-        parts.next()?;
-        let uuid_ok =
-            !uuid.is_empty() && uuid.len() <= 64 && uuid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        if !uuid_ok || kind.is_empty() {
-            return None;
-        }
-        Some(WebexId { spelling: spelling.into(), kind: IdKind::parse(kind), uuid: Uuid::parse(uuid) })
+        decoded(spelling, |kind, uuid| WebexId {
+            spelling: spelling.into(),
+            kind: IdKind::parse(kind),
+            uuid: Uuid::parse(uuid),
+        })
+    }
+
+    /// The TYPE an ID says it is, as written in it (for a message about an odd one).
+    pub(crate) fn type_name(raw: &str) -> Option<String> {
+        decoded(raw.trim(), |kind, _| kind.to_string())
     }
 
     /// An ID the API returned. It always decodes in practice; if one did not, its whole
@@ -167,6 +218,30 @@ impl WebexId {
     pub(crate) fn encode(kind: IdKind, uuid: &str) -> String {
         STANDARD_NO_PAD.encode(format!("ciscospark://us/{}/{}", kind.as_str(), uuid))
     }
+}
+
+/// Decode `ciscospark://<cluster>/<TYPE>/<uuid>` from any base64 spelling and hand its
+/// TYPE and UUID to `f`.
+fn decoded<T>(spelling: &str, f: impl FnOnce(&str, &str) -> T) -> Option<T> {
+    let trimmed = spelling.trim_end_matches('=');
+    if trimmed.len() < 20 || trimmed.len() > 256 {
+        return None;
+    }
+    // decode on the stack: this runs for every row of files with millions of rows
+    let mut buf = [0u8; 192];
+    let n = STANDARD_NO_PAD
+        .decode_slice(trimmed, &mut buf)
+        .or_else(|_| URL_SAFE_NO_PAD.decode_slice(trimmed, &mut buf))
+        .ok()?;
+    let text = std::str::from_utf8(&buf[..n]).ok()?;
+    let rest = text.strip_prefix("ciscospark://")?;
+    let mut parts = rest.rsplit('/');
+    let uuid = parts.next()?;
+    let kind = parts.next()?;
+    // at least the cluster segment must precede TYPE/uuid
+    parts.next()?;
+    let uuid_ok = !uuid.is_empty() && uuid.len() <= 64 && uuid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    (uuid_ok && !kind.is_empty()).then(|| f(kind, uuid))
 }
 
 impl fmt::Display for WebexId {
@@ -217,5 +292,16 @@ mod tests {
         assert_eq!(WebexId::parse(&ws).unwrap().kind(), IdKind::Place);
         assert!(IdKind::HuntGroup.is_member());
         assert!(!IdKind::Location.is_member());
+        // virtual lines decode to VIRTUAL_PROFILE in the API's examples; VIRTUAL_LINE too
+        let vp = WebexId::parse(&WebexId::encode(IdKind::VirtualProfile, UUID)).unwrap();
+        assert_eq!(Kind::of_id(vp.kind()), Some(Kind::VirtualLine));
+        assert_eq!(Kind::of_id(IdKind::VirtualLine), Some(Kind::VirtualLine));
+        assert_eq!(Kind::of_id(IdKind::HuntGroup), None);
+        for (s, k) in [("Person", Kind::Person), ("PLACE", Kind::Workspace), ("virtual_profile", Kind::VirtualLine)] {
+            assert_eq!(Kind::parse(s), Some(k), "{s}");
+        }
+        assert_eq!(Kind::parse("hunt_group"), None);
+        let odd = STANDARD_NO_PAD.encode(format!("ciscospark://us/AUTO_ATTENDANT/{UUID}"));
+        assert_eq!(WebexId::type_name(&odd).as_deref(), Some("AUTO_ATTENDANT"));
     }
 }

@@ -1,7 +1,7 @@
 //! The pure core: cross-row checks, reading an ECBN answer, diff, skip rule. No I/O, no
 //! network; every decision about a row comes from these functions over plain values.
 
-use crate::ids::{Uuid, WebexId};
+use crate::ids::{Kind, Uuid, WebexId};
 use crate::row::{
     Current, Desired, Email, Failure, Field, MemberRef, Parsed, Problem, Reading, Resolved, Row, RowError, RowErrors,
     Setting, Skip, TargetRef, Unresolved, Warning, excerpt,
@@ -202,15 +202,15 @@ pub(crate) fn diff(want: &Resolved, read: &Reading) -> Diff {
 
 /// The in-file rule: another row points at this member (no dependencies GET needed).
 pub(crate) fn skip_in_file(want: &Resolved, targets: &HashMap<Uuid, u32>) -> Option<Skip> {
-    targets.get(want.member.uuid()).map(|&line| Skip::InFile { line })
+    targets.get(want.member.uuid()).map(|&line| Skip::InFile { line, of: want.kind })
 }
 
-/// The rule over the live dependencies read in this run.
-pub(crate) fn skip_by_dependencies(deps: &Dependencies) -> Option<Skip> {
+/// The rule over the live dependencies read in this run, for a member of kind `of`.
+pub(crate) fn skip_by_dependencies(deps: &Dependencies, of: Kind) -> Option<Skip> {
     if deps.dependent_member_count > 0 {
-        Some(Skip::Dependents(deps.dependent_member_count))
+        Some(Skip::Dependents { count: deps.dependent_member_count, of })
     } else if deps.is_location_ecbn_default {
-        Some(Skip::LocationDefault)
+        Some(Skip::LocationDefault { of })
     } else {
         None
     }

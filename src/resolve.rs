@@ -3,7 +3,7 @@
 //! exactly one person has it. Phone-number targets → one `availableNumbers?phoneNumber=`
 //! per row, which also proves the number is a valid ECBN target (active, same location).
 
-use crate::ids::WebexId;
+use crate::ids::{Kind, WebexId};
 use crate::phone;
 use crate::row::{
     Desired, Email, Failure, Field, LookedUp, MemberRef, Problem, Resolved, Row, RowErrors, Setting, TargetRef,
@@ -107,7 +107,7 @@ pub(crate) fn not_found(why: NotFound, email: &Email, field: Field) -> Unresolve
 /// A row between the two kinds of look-up: emails done, a phone number left.
 enum Halfway {
     Done(Resolved),
-    Phone { member: WebexId, number: Box<str> },
+    Phone { member: WebexId, kind: Kind, number: Box<str> },
     Not(Unresolved),
 }
 
@@ -147,9 +147,9 @@ fn halfway(d: &Desired, book: &EmailBook) -> Halfway {
             Ok(id) => Setting::LocationMember(id),
             Err(u) => return Halfway::Not(u),
         },
-        Setting::LocationMember(TargetRef::Phone(number)) => return Halfway::Phone { member, number },
+        Setting::LocationMember(TargetRef::Phone(number)) => return Halfway::Phone { member, kind: d.kind, number },
     };
-    Halfway::Done(Resolved { member, setting })
+    Halfway::Done(Resolved { member, kind: d.kind, setting })
 }
 
 async fn resolve_phones(
@@ -164,8 +164,8 @@ async fn resolve_phones(
     for (i, r) in rows.into_iter().enumerate() {
         let Row { line, written, trail, stage } = r;
         let stage = match stage {
-            Halfway::Phone { member, number } if !stopped => {
-                jobs.push((i, Row { line, written, trail, stage: (member, number) }));
+            Halfway::Phone { member, kind, number } if !stopped => {
+                jobs.push((i, Row { line, written, trail, stage: (member, kind, number) }));
                 out.push(None);
                 continue;
             }
@@ -177,13 +177,14 @@ async fn resolve_phones(
     }
     let mut s = futures_util::stream::iter(jobs)
         .map(|(i, r)| async move {
-            let answer = client.available_numbers(r.stage.0.as_str(), &r.stage.1).await.result;
+            let (member, kind, number) = &r.stage;
+            let answer = client.available_numbers(*kind, member.as_str(), number).await.result;
             (i, r, answer)
         })
         .buffer_unordered(concurrency.max(1));
     while let Some((i, r, answer)) = s.next().await {
-        let Row { line, written, trail, stage: (member, number) } = r;
-        let stage = target_of(answer, &number).map(|t| Resolved { member, setting: Setting::LocationMember(t) });
+        let Row { line, written, trail, stage: (member, kind, number) } = r;
+        let stage = target_of(answer, &number).map(|t| Resolved { member, kind, setting: Setting::LocationMember(t) });
         out[i] = Some(Row { line, written, trail, stage });
     }
     out.into_iter().flatten().collect()

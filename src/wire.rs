@@ -186,6 +186,82 @@ pub(crate) struct PersonPhone {
     pub primary: bool,
 }
 
+/// `GET /workspaces` page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct WorkspaceList {
+    #[serde(default)]
+    pub(crate) items: Vec<Workspace>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Workspace {
+    pub(crate) id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) location_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) calling: Option<WorkspaceCalling>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WorkspaceCalling {
+    /// `webexCalling` for a workspace with Webex Calling.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) webex_calling: Option<WebexCallingInfo>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct WebexCallingInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) location_id: Option<String>,
+}
+
+/// `GET /telephony/config/virtualLines` page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VirtualLineList {
+    #[serde(default)]
+    pub(crate) virtual_lines: Vec<VirtualLine>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VirtualLine {
+    pub(crate) id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) number: Option<VirtualLineNumber>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) location: Option<IdName>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct VirtualLineNumber {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) external: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) extension: Option<String>,
+    #[serde(default)]
+    pub(crate) primary: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct IdName {
+    pub(crate) id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+}
+
 /// `GET .../emergencyCallbackNumber/availableNumbers`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -232,11 +308,40 @@ pub(crate) struct NumberOwner {
 /// Route templates, as the simulator books them in `/_sim/stats` and the client books
 /// them in the summary (prefixed by the base URL's path, e.g. `/v1`).
 pub(crate) mod routes {
-    pub(crate) const ECBN: &str = "/telephony/config/people/{personId}/emergencyCallbackNumber";
-    pub(crate) const DEPENDENCIES: &str = "/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies";
-    pub(crate) const AVAILABLE_NUMBERS: &str =
-        "/telephony/config/people/{personId}/emergencyCallbackNumber/availableNumbers";
+    use crate::ids::Kind;
+
+    /// `GET`/`PUT .../{id}/emergencyCallbackNumber` of a member of `kind`.
+    pub(crate) fn ecbn(kind: Kind) -> &'static str {
+        match kind {
+            Kind::Person => "/telephony/config/people/{personId}/emergencyCallbackNumber",
+            Kind::Workspace => "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber",
+            Kind::VirtualLine => "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber",
+        }
+    }
+
+    pub(crate) fn dependencies(kind: Kind) -> &'static str {
+        match kind {
+            Kind::Person => "/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies",
+            Kind::Workspace => "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber/dependencies",
+            Kind::VirtualLine => "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber/dependencies",
+        }
+    }
+
+    pub(crate) fn available_numbers(kind: Kind) -> &'static str {
+        match kind {
+            Kind::Person => "/telephony/config/people/{personId}/emergencyCallbackNumber/availableNumbers",
+            Kind::Workspace => "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber/availableNumbers",
+            Kind::VirtualLine => {
+                "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber/availableNumbers"
+            }
+        }
+    }
+
+    pub(crate) const HUNT_GROUP_DEPENDENCIES: &str =
+        "/telephony/config/huntGroups/{huntGroupId}/emergencyCallbackNumber/dependencies";
     pub(crate) const PEOPLE: &str = "/people";
+    pub(crate) const WORKSPACES: &str = "/workspaces";
+    pub(crate) const VIRTUAL_LINES: &str = "/telephony/config/virtualLines";
 }
 
 #[cfg(test)]

@@ -3,10 +3,11 @@
 //! all `in_sync`.
 //!
 //! 1. With `--people FILE`: read its member column; a bad file stops here (exit 65).
-//! 2. Connect; list the people (`--all`, per `--location`) or resolve the file's emails
-//!    with the one strict resolver (exactly one person per email).
-//! 3. One ECBN GET per member with Webex Calling, in listing order, into a file that
-//!    appears only when the export is whole (or `--out -`: stdout).
+//! 2. Connect; list people, workspaces and virtual lines with Webex Calling (`--all`,
+//!    narrowed by `--kind` and `--location`), or resolve the file's emails with the one
+//!    strict resolver (exactly one person per email).
+//! 3. One ECBN GET per member, through its kind's endpoint, in listing order, into a
+//!    file that appears only when the export is whole (or `--out -`: stdout).
 //! 4. The summary.
 
 use super::Stamp;
@@ -15,11 +16,12 @@ use crate::atomic::AtomicFile;
 use crate::cli::ExportArgs;
 use crate::config::Settings;
 use crate::error::{Error, Outcome};
+use crate::ids::Kind;
 use crate::report::{self, Summary, escape_cell};
 use crate::resolve::{EmailBook, NotFound};
-use crate::row::{Field, MemberRef, Problem, RowErrors};
+use crate::row::{Field, MemberRef, Named, Problem, RowErrors};
 use crate::webex::{ApiError, Client};
-use crate::wire::{Person, Selected};
+use crate::wire::{Person, Selected, VirtualLine, Workspace};
 use crate::{desired, logging};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, BTreeSet};
@@ -28,16 +30,33 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
 
-const COLUMNS: [&str; 8] = [
-    "person",
+const COLUMNS: [&str; 9] = [
+    "member",
     "selected",
     "location_member",
+    "kind",
     "email",
     "display_name",
     "location_id",
     "current_effective_number",
     "current_effective_quality",
 ];
+
+/// A member to export, with what its listing (or file) says of it.
+#[derive(Debug, Default)]
+struct Entry {
+    id: String,
+    kind: Option<Kind>,
+    email: String,
+    display_name: String,
+    location_id: String,
+}
+
+/// The rows of an `export --people` file: line, member and kind.
+struct NamedFile<'a> {
+    path: &'a Path,
+    rows: Vec<(u32, Named)>,
+}
 
 /// What was exported.
 #[derive(Debug, Default)]
@@ -52,7 +71,7 @@ pub(crate) async fn run(args: ExportArgs, s: &Settings, interrupt: CancellationT
     // 1. the file of members, checked before any request
     let named = match (args.all, &args.people) {
         (true, None) => None,
-        (false, Some(p)) => Some((p.as_path(), read_members(p, s)?)),
+        (false, Some(p)) => Some(NamedFile { path: p, rows: read_members(p, s)? }),
         _ => return Err(Error::Usage("export needs --all or --people FILE".into())),
     };
     // 2. the API and the members
@@ -66,7 +85,7 @@ pub(crate) async fn run(args: ExportArgs, s: &Settings, interrupt: CancellationT
 async fn export(
     client: &Client,
     args: &ExportArgs,
-    named: Option<(&Path, Vec<(u32, MemberRef)>)>,
+    named: Option<NamedFile<'_>>,
     s: &Settings,
     stamp: &Stamp,
     interrupt: &CancellationToken,
@@ -80,18 +99,25 @@ async fn export(
     };
     let mut file = out_path.as_deref().map(|p| AtomicFile::create(p).map_err(storage(p))).transpose()?;
     let mut counts = Counts::default();
+    let kinds: Vec<Kind> = match args.kind.as_slice() {
+        [] => Kind::ALL.to_vec(),
+        given => given.iter().map(|k| k.kind()).collect(),
+    };
     let members = match named {
-        None => list_people(client, &args.location).await,
-        Some((path, rows)) => people_named(client, path, rows, &mut counts, s.concurrency).await,
+        None => list_members(client, &kinds, &args.location, &mut counts).await,
+        Some(file) => {
+            let rows = file.rows.into_iter().filter(|(_, n)| kinds.contains(&n.kind)).collect();
+            members_named(client, file.path, rows, &mut counts, s.concurrency).await
+        }
     };
     let written = match members {
-        Ok(people) => {
+        Ok(members) => {
             let mut stdout = std::io::stdout().lock();
             let out: &mut dyn Write = match file.as_mut() {
                 Some(f) => f,
                 None => &mut stdout,
             };
-            write_rows(client, people, out, &mut counts, s.concurrency).await.map_err(|source| Error::Storage {
+            write_rows(client, members, out, &mut counts, s.concurrency).await.map_err(|source| Error::Storage {
                 path: out_path.as_deref().map_or("stdout".into(), |p| p.display().to_string()),
                 source,
             })
@@ -125,6 +151,7 @@ async fn export(
         report_files: files,
         rows: counts_map.values().sum::<u64>() as usize,
         counts: counts_map,
+        counts_by_kind: BTreeMap::new(),
         requests: stats.requests,
         http_status: stats.http_status,
         retries: stats.retries,
@@ -134,19 +161,19 @@ async fn export(
     };
     report::write_summary(&json, &summary).map_err(storage(&json))?;
     if end.is_ok() {
-        logging::diag(&format!("Export: {} people, {} failed.", counts.exported, counts.failed));
+        logging::diag(&format!("Export: {} members, {} failed.", counts.exported, counts.failed));
     }
     end
 }
 
 /// The member column of a desired-style file; every bad row is reported.
-fn read_members(path: &Path, s: &Settings) -> Result<Vec<(u32, MemberRef)>, Error> {
+fn read_members(path: &Path, s: &Settings) -> Result<Vec<(u32, Named)>, Error> {
     let rows = desired::read_members(path, &s.read_options())?;
     let mut ok = Vec::new();
     let mut bad = 0u64;
     for r in rows {
         match r.stage {
-            Ok(m) => ok.push((r.line, m)),
+            Ok(named) => ok.push((r.line, named)),
             Err(e) => {
                 logging::diag(&format!("{}:{}: {e}", path.display(), r.line));
                 bad += 1;
@@ -159,40 +186,83 @@ fn read_members(path: &Path, s: &Settings) -> Result<Vec<(u32, MemberRef)>, Erro
     }
 }
 
-/// People of the calling-enabled listing (per location when given), in listing order.
-async fn list_people(client: &Client, locations: &[String]) -> Result<Vec<Person>, Error> {
+/// The members with Webex Calling of the listings of `kinds` (per location when given),
+/// in listing order; the others are counted as `no_calling`.
+async fn list_members(
+    client: &Client,
+    kinds: &[Kind],
+    locations: &[String],
+    counts: &mut Counts,
+) -> Result<Vec<Entry>, Error> {
     let mut out = Vec::new();
     let locations: Vec<Option<&str>> =
         if locations.is_empty() { vec![None] } else { locations.iter().map(|l| Some(l.as_str())).collect() };
-    for l in locations {
-        client.people_listing(l, |p| out.push(p)).await.map_err(Error::Listing)?;
+    for &kind in kinds {
+        for &l in &locations {
+            let listed = match kind {
+                Kind::Person => client.people_listing(l, |p| out.extend(person(p, counts))).await,
+                Kind::Workspace => client.workspaces_listing(l, |w| out.extend(workspace(w, counts))).await,
+                Kind::VirtualLine => client.virtual_lines_listing(l, |v| out.push(virtual_line(v))).await,
+            };
+            listed.map_err(|e| Error::Listing { what: kind.noun(), source: e })?;
+        }
     }
     Ok(out)
 }
 
-/// The people a file names: IDs as they are, emails through the strict resolver. An
+/// A person of the calling listing: they have Webex Calling when it gives a location.
+fn person(p: Person, counts: &mut Counts) -> Option<Entry> {
+    let Some(location_id) = p.location_id else {
+        counts.no_calling += 1;
+        return None;
+    };
+    let email = p.emails.into_iter().next().unwrap_or_default();
+    let display_name = p.display_name.unwrap_or_default();
+    Some(Entry { id: p.id, kind: Some(Kind::Person), email, display_name, location_id })
+}
+
+fn workspace(w: Workspace, counts: &mut Counts) -> Option<Entry> {
+    let calling = w.calling.filter(|c| c.kind.as_deref() == Some("webexCalling"));
+    let Some(calling) = calling else {
+        counts.no_calling += 1;
+        return None;
+    };
+    let location_id = calling.webex_calling.and_then(|c| c.location_id).or(w.location_id).unwrap_or_default();
+    let display_name = w.display_name.unwrap_or_default();
+    Some(Entry { id: w.id, kind: Some(Kind::Workspace), email: String::new(), display_name, location_id })
+}
+
+fn virtual_line(v: VirtualLine) -> Entry {
+    let name = [v.first_name, v.last_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
+    let location_id = v.location.map(|l| l.id).unwrap_or_default();
+    Entry { id: v.id, kind: Some(Kind::VirtualLine), email: String::new(), display_name: name, location_id }
+}
+
+/// The members a file names: IDs as they are, emails through the strict resolver. An
 /// email that names no one, or several people, is the file's fault (exit 65).
-async fn people_named(
+async fn members_named(
     client: &Client,
     path: &Path,
-    rows: Vec<(u32, MemberRef)>,
+    rows: Vec<(u32, Named)>,
     counts: &mut Counts,
     concurrency: usize,
-) -> Result<Vec<Person>, Error> {
+) -> Result<Vec<Entry>, Error> {
     let emails: BTreeSet<_> = rows
         .iter()
-        .filter_map(|(_, m)| match m {
+        .filter_map(|(_, n)| match &n.member {
             MemberRef::Email(e) => Some(e.clone()),
             MemberRef::Id(_) => None,
         })
         .collect();
     let book = EmailBook::look_up(client, emails, concurrency).await;
-    let (mut people, mut bad) = (Vec::new(), 0u64);
-    for (line, m) in rows {
-        match m {
-            MemberRef::Id(id) => people.push(Person { id: id.as_str().to_string(), ..Default::default() }),
+    let (mut members, mut bad) = (Vec::new(), 0u64);
+    for (line, Named { member, kind }) in rows {
+        match member {
+            MemberRef::Id(id) => {
+                members.push(Entry { id: id.as_str().to_string(), kind: Some(kind), ..Entry::default() })
+            }
             MemberRef::Email(e) => match book.person(&e) {
-                Ok(p) => people.push(p.clone()),
+                Ok(p) => members.extend(person(p.clone(), counts)),
                 Err(NotFound::Failed(err)) => {
                     tracing::error!(line, "looking up {e} failed: {err}");
                     counts.failed += 1;
@@ -211,38 +281,33 @@ async fn people_named(
         }
     }
     match bad {
-        0 => Ok(people),
+        0 => Ok(members),
         count => Err(Error::InvalidRows { path: path.display().to_string(), count }),
     }
 }
 
-/// The export file: one ECBN GET per member with Webex Calling, in listing order.
+/// The export file: one ECBN GET per member, in listing order.
 async fn write_rows(
     client: &Client,
-    people: Vec<Person>,
+    members: Vec<Entry>,
     out: &mut dyn Write,
     counts: &mut Counts,
     concurrency: usize,
 ) -> std::io::Result<()> {
-    // a person without a location in the calling listing has no Webex Calling; a person
-    // named only by ID in a file is read as it is
-    let (calling, no_calling): (Vec<Person>, Vec<Person>) =
-        people.into_iter().partition(|p| p.location_id.is_some() || p.emails.is_empty());
-    counts.no_calling = no_calling.len() as u64;
     let mut w = csv::Writer::from_writer(out);
     w.write_record(COLUMNS)?;
     // `buffered` keeps the listing order in the output with `concurrency` in flight
-    let mut answers = futures_util::stream::iter(calling)
-        .map(|p| async move {
-            let call = client.get_ecbn(&p.id).await;
-            (p, call.result)
+    let mut answers = futures_util::stream::iter(members)
+        .map(|m| async move {
+            let call = client.get_ecbn(m.kind.unwrap_or(Kind::Person), &m.id).await;
+            (m, call.result)
         })
         .buffered(concurrency.max(1));
-    while let Some((p, result)) = answers.next().await {
+    while let Some((m, result)) = answers.next().await {
         match result {
             Ok(get) => {
                 let selected = get.selected.clone().unwrap_or_default();
-                let member = match Selected::parse(&selected) {
+                let target = match Selected::parse(&selected) {
                     Some(Selected::LocationMemberNumber) => {
                         get.location_member_info.as_ref().and_then(|i| i.member_id.clone()).unwrap_or_default()
                     }
@@ -250,12 +315,13 @@ async fn write_rows(
                 };
                 let eff = get.effective_block();
                 let rec = [
-                    p.id.as_str(),
+                    m.id.as_str(),
                     &selected,
-                    &member,
-                    p.emails.first().map_or("", String::as_str),
-                    p.display_name.as_deref().unwrap_or(""),
-                    p.location_id.as_deref().unwrap_or(""),
+                    &target,
+                    m.kind.map_or("", Kind::as_str),
+                    &m.email,
+                    &m.display_name,
+                    &m.location_id,
                     eff.and_then(|b| b.effective_value.as_deref()).unwrap_or(""),
                     eff.and_then(|b| b.quality.as_deref()).unwrap_or(""),
                 ];
@@ -264,7 +330,7 @@ async fn write_rows(
             }
             Err(ApiError::Cancelled) => {}
             Err(e) => {
-                tracing::error!(person = %p.id, "reading the ECBN failed: {e}");
+                tracing::error!(member = %m.id, "reading the ECBN failed: {e}");
                 counts.failed += 1;
             }
         }

@@ -4,6 +4,7 @@
 use super::{Mode, Stamp};
 use crate::config::Settings;
 use crate::error::{Error, Outcome};
+use crate::ids::Kind;
 use crate::report::{self, Action, Printer, ReportSet, RowLine, Summary};
 use crate::row::{Differs, Row, Stage, Verdict};
 use crate::webex::Stats;
@@ -20,6 +21,7 @@ pub(crate) struct Sink {
     reports: ReportSet,
     printer: Printer,
     counts: BTreeMap<Action, u64>,
+    counts_by_kind: BTreeMap<(Kind, Action), u64>,
     /// The first report write that failed: the run ends with exit 1.
     io_error: Option<Error>,
     rows: usize,
@@ -50,6 +52,7 @@ impl Sink {
             reports,
             printer: Printer::new(s.verbosity < 0),
             counts: BTreeMap::new(),
+            counts_by_kind: BTreeMap::new(),
             io_error: None,
             rows: 0,
             stamp: stamp.clone(),
@@ -88,16 +91,17 @@ impl Sink {
         }
         let line = RowLine {
             line: row.line,
-            member: &row.written.member,
+            member: row.written.member(),
             member_id: wish.member_id.unwrap_or(""),
+            kind: wish.kind.map_or("", Kind::as_str),
             action,
             current_selected: read.map(|r| &*r.selected).unwrap_or(""),
             current_location_member_id: read
                 .and_then(|r| r.current.as_ref()?.member.as_ref())
                 .map(|m| m.as_str())
                 .unwrap_or(""),
-            desired_selected: wish.selected.map(Selected::as_str).unwrap_or(&row.written.selected),
-            desired_location_member_id: wish.target_id.unwrap_or(&row.written.target),
+            desired_selected: wish.selected.map(Selected::as_str).unwrap_or(row.written.selected()),
+            desired_location_member_id: wish.target_id.unwrap_or(row.written.target()),
             dependent_member_count: row.trail.dependents,
             http_status: row.trail.http_status,
             attempts: row.trail.attempts,
@@ -105,8 +109,11 @@ impl Sink {
             current_effective_number: read.map(|r| &*r.effective_number).unwrap_or(""),
             current_effective_quality: read.map(|r| &*r.effective_quality).unwrap_or(""),
         };
-        self.print(&line, &row.written.target);
+        self.print(&line, row.written.target());
         *self.counts.entry(action).or_default() += 1;
+        if let Some(kind) = wish.kind {
+            *self.counts_by_kind.entry((kind, action)).or_default() += 1;
+        }
         self.rows += 1;
         if let Err(source) = self.reports.row(&line)
             && self.io_error.is_none()
@@ -168,7 +175,7 @@ impl Sink {
             self.reports.open_rollback().map(drop)
         } else {
             let target = cur.member.as_ref().map(|m| m.as_str()).unwrap_or("");
-            self.reports.rollback(member, cur.selected.as_str(), target)
+            self.reports.rollback(member, cur.selected.as_str(), target, row.stage.want.kind.as_str())
         };
         match recorded {
             Ok(()) => true,
@@ -216,6 +223,13 @@ impl Sink {
             report_files: self.reports.files(),
             rows: self.rows,
             counts: actions.iter().map(|a| (a.as_str(), self.count(*a))).collect(),
+            counts_by_kind: Kind::ALL
+                .iter()
+                .map(|&k| {
+                    let n = |a: &Action| self.counts_by_kind.get(&(k, *a)).copied().unwrap_or(0);
+                    (k.as_str(), actions.iter().map(|a| (a.as_str(), n(a))).collect())
+                })
+                .collect(),
             requests: stats.requests,
             http_status: stats.http_status,
             retries: stats.retries,

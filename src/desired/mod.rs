@@ -11,7 +11,7 @@ mod parse;
 mod sheet;
 
 use crate::phone::Country;
-use crate::row::{MemberRef, Parsed, Row, RowError, RowErrors, Trail, Written};
+use crate::row::{Named, Parsed, Row, RowError, RowErrors, Trail, Written};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +62,7 @@ struct Columns {
     member: usize,
     selected: Option<usize>,
     target: Option<usize>,
+    kind: Option<usize>,
     width: usize,
 }
 
@@ -87,15 +88,12 @@ fn desired_row(cols: &Columns, rec: Record, country: Country) -> Row<Parsed> {
 }
 
 /// Only the members of the file's `member` column (`export --people`).
-pub(crate) fn read_members(
-    path: &Path,
-    opts: &ReadOptions,
-) -> Result<Vec<Row<Result<MemberRef, RowErrors>>>, FileError> {
+pub(crate) fn read_members(path: &Path, opts: &ReadOptions) -> Result<Vec<Row<Result<Named, RowErrors>>>, FileError> {
     let mut rows = Vec::new();
     records(path, opts, Need::Members, |_, rec| {
         let stage = match rec.defect {
             Some(e) => Err(RowErrors(vec![e])),
-            None => parse::member(&rec.written.member),
+            None => parse::member(&rec.written),
         };
         rows.push(row(rec.line, rec.written, stage))
     })?;
@@ -129,18 +127,24 @@ fn find_columns(path: &str, header: &[String], need: Need) -> Result<Columns, Fi
         column,
         header: crate::row::excerpt(&header.join(",")).into(),
     };
-    let member = pos(&["person", "personid", "email"]).ok_or_else(|| missing("person"))?;
+    let member = pos(&["member", "person", "personid", "email", "id"]).ok_or_else(|| missing("member"))?;
     let selected = pos(&["selected"]);
     if selected.is_none() && need == Need::Desired {
         return Err(missing("selected"));
     }
-    Ok(Columns { member, selected, target: pos(&["location_member", "locationmemberid"]), width: header.len() })
+    Ok(Columns {
+        member,
+        selected,
+        target: pos(&["location_member", "locationmemberid"]),
+        kind: pos(&["kind"]),
+        width: header.len(),
+    })
 }
 
 /// The cells of a record, trimmed and without the spreadsheet text marker.
 fn written(cells: &[&str], cols: &Columns) -> Written {
-    let get = |i: Option<usize>| i.and_then(|i| cells.get(i)).map(|c| parse::clean(c)).unwrap_or_default().into();
-    Written { member: get(Some(cols.member)), selected: get(cols.selected), target: get(cols.target) }
+    let get = |i: Option<usize>| i.and_then(|i| cells.get(i)).map(|c| parse::clean(c)).unwrap_or_default();
+    Written::new(get(Some(cols.member)), get(cols.selected), get(cols.target), get(cols.kind))
 }
 
 /// Rows of CSV bytes (tests).

@@ -1,9 +1,9 @@
 //! A record's cells to typed values: every problem of a row, each with its column.
 
-use crate::ids::{IdKind, WebexId};
+use crate::ids::{Kind, WebexId};
 use crate::phone::{self, Country};
 use crate::row::{
-    Desired, Email, Field, MemberRef, Parsed, Problem, RowError, RowErrors, Setting, TargetRef, Written, excerpt,
+    Desired, Email, Field, MemberRef, Named, Parsed, Problem, RowError, RowErrors, Setting, TargetRef, Written, excerpt,
 };
 use crate::wire::Selected;
 
@@ -29,26 +29,27 @@ pub(super) fn is_email(s: &str) -> bool {
 /// Validate a row's cells; every problem is reported, not only the first.
 pub(super) fn desired(w: &Written, has_target_column: bool, country: Country) -> Parsed {
     let mut errors = Vec::new();
+    let member = member_ref(w).map_err(|e| errors.push(e)).ok();
     let mut fail = |field, problem| errors.push(RowError { field, problem });
-    let member = member_ref(&w.member).map_err(|p| fail(Field::Member, p)).ok();
-    let selected = match Selected::parse(&w.selected) {
+    let selected = match Selected::parse(w.selected()) {
         Some(Selected::None) => Err(Problem::NoneCannotBeSet),
         Some(s) => Ok(s),
-        None if w.selected.is_empty() => Err(Problem::Empty),
-        None => Err(Problem::UnknownSelected(excerpt(&w.selected))),
+        None if w.selected().is_empty() => Err(Problem::Empty),
+        None => Err(Problem::UnknownSelected(excerpt(w.selected()))),
     }
     .map_err(|p| fail(Field::Selected, p))
     .ok();
     let setting = match selected {
-        Some(Selected::LocationMemberNumber) if w.target.is_empty() => {
+        Some(Selected::LocationMemberNumber) if w.target().is_empty() => {
             fail(Field::LocationMember, Problem::TargetRequired { has_column: has_target_column });
             None
         }
-        Some(Selected::LocationMemberNumber) => {
-            target_ref(&w.target, country).map(Setting::LocationMember).map_err(|p| fail(Field::LocationMember, p)).ok()
-        }
-        Some(_) if !w.target.is_empty() => {
-            fail(Field::LocationMember, Problem::TargetNotAllowed(excerpt(&w.target)));
+        Some(Selected::LocationMemberNumber) => target_ref(w.target(), country)
+            .map(Setting::LocationMember)
+            .map_err(|p| fail(Field::LocationMember, p))
+            .ok(),
+        Some(_) if !w.target().is_empty() => {
+            fail(Field::LocationMember, Problem::TargetNotAllowed(excerpt(w.target())));
             None
         }
         Some(Selected::DirectLine) => Some(Setting::DirectLine),
@@ -56,31 +57,44 @@ pub(super) fn desired(w: &Written, has_target_column: bool, country: Country) ->
         None => None,
     };
     match (member, setting) {
-        (Some(member), Some(setting)) if errors.is_empty() => Ok(Desired { member, setting }),
+        (Some((member, kind)), Some(setting)) if errors.is_empty() => Ok(Desired { member, kind, setting }),
         _ => Err(RowErrors(errors)),
     }
 }
 
-/// Only the member cell (`export --people`).
-pub(super) fn member(cell: &str) -> Result<MemberRef, RowErrors> {
-    member_ref(cell).map_err(|p| RowErrors::one(Field::Member, p))
+/// Only the member and its kind (`export --people`).
+pub(super) fn member(w: &Written) -> Result<Named, RowErrors> {
+    member_ref(w).map(|(member, kind)| Named { member, kind }).map_err(|e| RowErrors(vec![e]))
 }
 
-fn member_ref(raw: &str) -> Result<MemberRef, Problem> {
-    if raw.is_empty() {
-        return Err(Problem::Empty);
-    }
-    if raw.contains('@') {
-        return if is_email(raw) {
-            Ok(MemberRef::Email(Email::new(raw)))
-        } else {
-            Err(Problem::NotAnEmail(excerpt(raw)))
+/// The member and its kind: from the ID's type (an email is a person), which a `kind`
+/// cell, when given, must agree with.
+fn member_ref(w: &Written) -> Result<(MemberRef, Kind), RowError> {
+    let raw = w.member();
+    let bad = |problem| RowError { field: Field::Member, problem };
+    let (member, kind) = if raw.is_empty() {
+        return Err(bad(Problem::Empty));
+    } else if raw.contains('@') {
+        if !is_email(raw) {
+            return Err(bad(Problem::NotAnEmail(excerpt(raw))));
+        }
+        (MemberRef::Email(Email::new(raw)), Kind::Person)
+    } else {
+        let id = WebexId::parse(raw).ok_or_else(|| bad(Problem::UnknownMember(excerpt(raw))))?;
+        let Some(kind) = Kind::of_id(id.kind()) else {
+            let type_name = WebexId::type_name(raw).unwrap_or_default().into();
+            return Err(bad(Problem::NoEcbn { cell: excerpt(raw), kind: id.kind(), type_name }));
         };
-    }
-    match WebexId::parse(raw) {
-        Some(id) if id.kind() == IdKind::People => Ok(MemberRef::Id(id)),
-        Some(id) => Err(Problem::NotAPerson { cell: excerpt(raw), kind: id.kind() }),
-        None => Err(Problem::UnknownMember(excerpt(raw))),
+        (MemberRef::Id(id), kind)
+    };
+    match (w.kind().is_empty(), Kind::parse(w.kind())) {
+        (true, _) => Ok((member, kind)),
+        (false, Some(k)) if k == kind => Ok((member, kind)),
+        (false, Some(_)) => Err(RowError {
+            field: Field::Kind,
+            problem: Problem::KindContradicts { cell: excerpt(w.kind()), actual: kind },
+        }),
+        (false, None) => Err(RowError { field: Field::Kind, problem: Problem::UnknownKind(excerpt(w.kind())) }),
     }
 }
 

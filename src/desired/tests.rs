@@ -1,8 +1,9 @@
 use super::csv::detect_delimiter;
 use super::parse::is_email;
 use super::*;
+use crate::ids::Kind;
 use crate::ids::{IdKind, WebexId};
-use crate::row::{Desired, Email, Setting, TargetRef};
+use crate::row::{Desired, Email, MemberRef, Setting, TargetRef};
 use crate::wire::Selected;
 
 fn pid(n: u32) -> String {
@@ -40,10 +41,10 @@ fn reads_ids_emails_phones_with_bom_semicolons_and_aliases() {
     let d = desired(&rows[1]);
     assert_eq!(d.setting.selected(), Selected::LocationMemberNumber);
     assert_eq!(d.setting, Setting::LocationMember(TargetRef::Phone("+14085550101".into())));
-    assert_eq!(&*rows[1].written.member, pid(2), "leading ' stripped");
+    assert_eq!(rows[1].written.member(), pid(2), "leading ' stripped");
     let d = desired(&rows[2]);
     assert_eq!(d.member, MemberRef::Email(Email::new("bob@example.com")));
-    assert_eq!(&*rows[2].written.member, "Bob@Example.com", "the report shows the cell as written");
+    assert_eq!(rows[2].written.member(), "Bob@Example.com", "the report shows the cell as written");
 }
 
 #[test]
@@ -58,7 +59,7 @@ fn whole_file_errors() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(matches!(read_str("who,selected\nx,y\n"), Err(FileError::MissingColumn { column: "person", .. })));
+    assert!(matches!(read_str("who,selected\nx,y\n"), Err(FileError::MissingColumn { column: "member", .. })));
     let bad_header = b"person,sel\xff\n";
     assert!(matches!(
         read_csv_bytes(bad_header, "f.csv", &ReadOptions::default()),
@@ -100,8 +101,11 @@ fn row_errors_name_line_and_field() {
     assert!(invalid(&rows, 2).starts_with("selected: unknown value `BOGUS`"));
     assert!(invalid(&rows, 3).contains("location_member: required"));
     assert!(invalid(&rows, 4).contains("must be empty unless"));
-    assert!(invalid(&rows, 5).contains("people only"));
-    assert!(invalid(&rows, 6).contains("neither an email address nor a decodable Webex person ID"));
+    assert!(rows.iter().find(|r| r.line == 5).unwrap().stage.is_ok(), "a workspace is a member with an ECBN");
+    assert!(
+        invalid(&rows, 6)
+            .contains("neither an email address nor a decodable Webex ID of a person, workspace or virtual line")
+    );
     assert!(invalid(&rows, 7).contains("neither a member ID, an email address nor a phone number"));
     assert!(rows.iter().find(|r| r.line == 8).unwrap().stage.is_ok(), "self-pointing is a cross-row check (plan)");
     assert!(invalid(&rows, 9).contains("NONE cannot be set; choose a value"));
@@ -110,6 +114,56 @@ fn row_errors_name_line_and_field() {
     assert!(invalid(&rows, 12).contains("not a valid email"));
     assert!(invalid(&rows, 13).contains("not a complete phone number"));
     assert!(invalid(&rows, 14).contains("selected: empty"));
+}
+
+#[test]
+fn kinds_from_the_id_the_email_or_the_kind_column() {
+    let id = |k: IdKind| WebexId::encode(k, "11111111-0000-4000-8000-000000000001");
+    let odd = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+        "ciscospark://us/AUTO_ATTENDANT/11111111-0000-4000-8000-000000000009",
+    );
+    let s = format!(
+        "Member,selected,kind\n\
+         {ws},DIRECT_LINE,\n\
+         {vp},DIRECT_LINE,Virtual_Line\n\
+         {vl},DIRECT_LINE,VIRTUAL_PROFILE\n\
+         ana@x.com,DIRECT_LINE,\n\
+         {p},DIRECT_LINE,PEOPLE\n\
+         {hg},DIRECT_LINE,\n\
+         {loc},DIRECT_LINE,\n\
+         {odd},DIRECT_LINE,\n\
+         {ws},DIRECT_LINE,person\n\
+         bob@x.com,DIRECT_LINE,workspace\n\
+         {p},DIRECT_LINE,robot\n",
+        ws = id(IdKind::Place),
+        vp = id(IdKind::VirtualProfile),
+        vl = id(IdKind::VirtualLine),
+        p = id(IdKind::People),
+        hg = id(IdKind::HuntGroup),
+        loc = id(IdKind::Location),
+    );
+    let rows = read_str(&s).unwrap();
+    let kind = |line: u32| desired(rows.iter().find(|r| r.line == line).unwrap()).kind;
+    assert_eq!(kind(2), Kind::Workspace);
+    assert_eq!(kind(3), Kind::VirtualLine, "VIRTUAL_PROFILE, as the API's examples decode");
+    assert_eq!(kind(4), Kind::VirtualLine, "VIRTUAL_LINE too");
+    assert_eq!(kind(5), Kind::Person, "an email is a person");
+    assert_eq!(kind(6), Kind::Person);
+    assert!(invalid(&rows, 7).contains("hunt groups have no ECBN of their own"), "{}", invalid(&rows, 7));
+    assert!(invalid(&rows, 8).contains("is a LOCATION ID"), "{}", invalid(&rows, 8));
+    assert!(invalid(&rows, 9).contains("is a AUTO_ATTENDANT ID"), "{}", invalid(&rows, 9));
+    assert_eq!(invalid(&rows, 10), "kind: `person` contradicts the member, which is a workspace");
+    assert_eq!(invalid(&rows, 11), "kind: `workspace` contradicts the member, which is a person");
+    assert!(invalid(&rows, 12).starts_with("kind: unknown value `robot`"));
+}
+
+#[test]
+fn member_column_aliases() {
+    for header in ["member", "person", "personId", "email", "ID"] {
+        let rows = read_str(&format!("{header},selected\n{},DIRECT_LINE\n", pid(1))).unwrap();
+        assert!(rows[0].stage.is_ok(), "{header}");
+    }
 }
 
 #[test]

@@ -1,6 +1,6 @@
 use super::*;
 use crate::desired::rows_of;
-use crate::ids::IdKind;
+use crate::ids::{IdKind, Kind};
 use crate::row::Trail;
 use crate::wire::EcbnInfo;
 use base64::Engine as _;
@@ -25,7 +25,7 @@ fn get(sel: &str, member: Option<&str>) -> EcbnGet {
     }
 }
 fn resolved(member: u32, setting: Setting<WebexId>) -> Resolved {
-    Resolved { member: WebexId::parse(&pid(member)).unwrap(), setting }
+    Resolved { member: WebexId::parse(&pid(member)).unwrap(), kind: Kind::Person, setting }
 }
 fn id(n: u32) -> WebexId {
     WebexId::parse(&pid(n)).unwrap()
@@ -37,8 +37,8 @@ fn duplicates_in_two_spellings_are_both_invalid() {
         base64::engine::general_purpose::STANDARD.encode(format!("ciscospark://us/PEOPLE/{}", uuid(1).to_uppercase()));
     let mut r = rows(&format!("{},DIRECT_LINE,\n{padded},LOCATION_ECBN,\n{},DIRECT_LINE,\n", pid(1), pid(2)));
     cross_check(&mut r);
-    assert_eq!(message(&r[0]), "person: the same person appears again on line 3");
-    assert_eq!(message(&r[1]), "person: the same person appears again on line 2");
+    assert_eq!(message(&r[0]), "member: the same member appears again on line 3");
+    assert_eq!(message(&r[1]), "member: the same member appears again on line 2");
     assert!(r[2].stage.is_ok());
 }
 
@@ -50,8 +50,8 @@ fn duplicates_list_every_other_line_in_check_and_plan_alike() {
         q = pid(2)
     ));
     cross_check(&mut r);
-    assert_eq!(message(&r[0]), "person: the same person appears again on line 4, 5");
-    assert_eq!(message(&r[2]), "person: the same person appears again on line 2, 5");
+    assert_eq!(message(&r[0]), "member: the same member appears again on line 4, 5");
+    assert_eq!(message(&r[2]), "member: the same member appears again on line 2, 5");
     // streamed, as `check` sees them: a repeat is known at once, the full list at the end
     let mut d = Duplicates::default();
     assert!(d.note(Key::Uuid(id(1).uuid().clone()), 2).is_none());
@@ -60,7 +60,7 @@ fn duplicates_list_every_other_line_in_check_and_plan_alike() {
     assert_eq!(d.note(Key::Uuid(id(1).uuid().clone()), 5), Some(&[2, 4, 5][..]));
     let groups: Vec<&[u32]> = d.groups().collect();
     assert_eq!(groups, vec![&[2, 4, 5][..]]);
-    assert_eq!(duplicate(4, groups[0]).to_string(), "person: the same person appears again on line 2, 5");
+    assert_eq!(duplicate(4, groups[0]).to_string(), "member: the same member appears again on line 2, 5");
 }
 
 #[test]
@@ -88,7 +88,7 @@ fn an_email_and_an_id_of_one_person_collide_after_resolution() {
     };
     assert!(msg(0).contains("appears again on line 3"), "{}", msg(0));
     assert!(msg(1).contains("appears again on line 2"));
-    assert_eq!(msg(2), "location_member: the row points at its own person");
+    assert_eq!(msg(2), "location_member: the row points at its own member");
     assert!(r[3].stage.is_ok());
 }
 
@@ -100,8 +100,8 @@ fn self_pointing_by_id_and_by_email() {
         p2 = pid(2)
     ));
     cross_check(&mut r);
-    assert_eq!(message(&r[0]), "location_member: the row points at its own person");
-    assert_eq!(message(&r[1]), "location_member: the row points at its own person");
+    assert_eq!(message(&r[0]), "location_member: the row points at its own member");
+    assert_eq!(message(&r[1]), "location_member: the row points at its own member");
     assert!(r[2].stage.is_ok(), "different until resolved");
 }
 
@@ -162,15 +162,27 @@ fn skip_rules() {
         },
     ];
     let targets = in_file_targets(&r);
-    assert_eq!(skip_in_file(&r[0].stage, &targets), Some(Skip::InFile { line: 3 }));
+    assert_eq!(skip_in_file(&r[0].stage, &targets), Some(Skip::InFile { line: 3, of: Kind::Person }));
     assert_eq!(skip_in_file(&r[1].stage, &targets), None);
     let deps =
         |n, loc| Dependencies { dependent_member_count: n, is_location_ecbn_default: loc, is_self_ecbn_default: true };
-    assert_eq!(skip_by_dependencies(&deps(2, false)), Some(Skip::Dependents(2)));
-    assert_eq!(skip_by_dependencies(&deps(0, true)), Some(Skip::LocationDefault));
-    assert_eq!(skip_by_dependencies(&deps(0, false)), None);
-    assert!(Skip::Dependents(2).to_string().starts_with("2 members use this person as ECBN"));
-    assert!(Skip::InFile { line: 3 }.to_string().contains("in-file rule"));
+    let ws = Kind::Workspace;
+    assert_eq!(skip_by_dependencies(&deps(2, false), ws), Some(Skip::Dependents { count: 2, of: ws }));
+    assert_eq!(skip_by_dependencies(&deps(0, true), ws), Some(Skip::LocationDefault { of: ws }));
+    assert_eq!(skip_by_dependencies(&deps(0, false), ws), None);
+    assert_eq!(
+        Skip::Dependents { count: 2, of: Kind::Person }.to_string(),
+        "2 members use this person as ECBN (dependents rule)"
+    );
+    assert_eq!(
+        Skip::Dependents { count: 1, of: ws }.to_string(),
+        "1 member uses this workspace as ECBN (dependents rule)"
+    );
+    assert_eq!(
+        Skip::LocationDefault { of: Kind::VirtualLine }.to_string(),
+        "this virtual line's number is its location's ECBN (location-default rule)"
+    );
+    assert!(Skip::InFile { line: 3, of: ws }.to_string().contains("sets this workspace as its"));
 }
 
 #[test]

@@ -20,8 +20,8 @@ pub(crate) struct ReportSet {
 }
 
 /// The column of the action and of the message in the row report.
-const ACTION: usize = 3;
-const MESSAGE: usize = 11;
+const ACTION: usize = 4;
+const MESSAGE: usize = 12;
 
 impl ReportSet {
     /// Create the row report; picks a suffix when any name of this run exists already.
@@ -114,7 +114,7 @@ impl ReportSet {
         if self.rollback.is_none() {
             let f = OpenOptions::new().write(true).create_new(true).open(&self.rollback_path)?;
             let mut w = csv::Writer::from_writer(f);
-            w.write_record(["person", "selected", "location_member"])?;
+            w.write_record(["member", "selected", "location_member", "kind"])?;
             w.flush()?;
             self.rollback = Some(w);
         }
@@ -122,9 +122,9 @@ impl ReportSet {
     }
 
     /// Record a member's previous value before its PUT is sent.
-    pub(crate) fn rollback(&mut self, member_id: &str, selected: &str, target: &str) -> io::Result<()> {
+    pub(crate) fn rollback(&mut self, member_id: &str, selected: &str, target: &str, kind: &str) -> io::Result<()> {
         let w = self.open_rollback()?;
-        w.write_record([member_id, selected, target])?;
+        w.write_record([member_id, selected, target, kind])?;
         // flushed to the OS before the PUT: survives a killed process
         w.flush()
     }

@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
 
-pub(crate) const COLUMNS: [&str; 14] = [
+pub(crate) const COLUMNS: [&str; 15] = [
     "line",
-    "person",
-    "person_id",
+    "member",
+    "member_id",
+    "kind",
     "action",
     "current_selected",
     "current_location_member_id",
@@ -77,6 +78,8 @@ pub(crate) struct RowLine<'a> {
     pub(crate) line: u32,
     pub(crate) member: &'a str,
     pub(crate) member_id: &'a str,
+    /// Empty when the row is invalid before its kind is known.
+    pub(crate) kind: &'a str,
     pub(crate) action: Action,
     pub(crate) current_selected: &'a str,
     pub(crate) current_location_member_id: &'a str,
@@ -92,12 +95,13 @@ pub(crate) struct RowLine<'a> {
 
 impl RowLine<'_> {
     /// The cells in the order of [`COLUMNS`], escaped for spreadsheets.
-    fn cells(&self) -> [Cow<'_, str>; 14] {
+    fn cells(&self) -> [Cow<'_, str>; 15] {
         let num = |v: Option<u64>| Cow::Owned(v.map(|n| n.to_string()).unwrap_or_default());
         [
             self.line.to_string().into(),
             escape_cell(self.member),
             escape_cell(self.member_id),
+            self.kind.into(),
             self.action.as_str().into(),
             escape_cell(self.current_selected),
             escape_cell(self.current_location_member_id),
@@ -139,6 +143,9 @@ pub(crate) struct Summary {
     pub(crate) report_files: Vec<String>,
     pub(crate) rows: usize,
     pub(crate) counts: BTreeMap<&'static str, u64>,
+    /// Per member kind, the same counts (not in `export`'s summary).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) counts_by_kind: BTreeMap<&'static str, BTreeMap<&'static str, u64>>,
     pub(crate) requests: BTreeMap<String, u64>,
     pub(crate) http_status: BTreeMap<String, u64>,
     pub(crate) retries: u64,

@@ -6,7 +6,7 @@
 //! (attempts, the last status, what the API said). Problems are typed values; they
 //! become text only when the report line is written.
 
-use crate::ids::WebexId;
+use crate::ids::{Kind, WebexId};
 use crate::wire::Selected;
 use std::fmt;
 
@@ -47,11 +47,41 @@ impl Row<()> {
 }
 
 /// The row's cells as written (trimmed, a leading `'` stripped): the report shows them.
+/// One allocation for the four cells, since a big run holds every waiting row's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Written {
-    pub(crate) member: Box<str>,
-    pub(crate) selected: Box<str>,
-    pub(crate) target: Box<str>,
+    text: Box<str>,
+    /// Where the member, selected and location_member cells end in `text`.
+    ends: [u32; 3],
+}
+
+impl Written {
+    pub(crate) fn new(member: &str, selected: &str, target: &str, kind: &str) -> Written {
+        let text: Box<str> = [member, selected, target, kind].concat().into();
+        let end = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let ends =
+            [end(member.len()), end(member.len() + selected.len()), end(member.len() + selected.len() + target.len())];
+        Written { text, ends }
+    }
+
+    fn cell(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        let end = self.ends.get(i).map_or(self.text.len(), |&e| e as usize);
+        self.text.get(start..end).unwrap_or("")
+    }
+
+    pub(crate) fn member(&self) -> &str {
+        self.cell(0)
+    }
+    pub(crate) fn selected(&self) -> &str {
+        self.cell(1)
+    }
+    pub(crate) fn target(&self) -> &str {
+        self.cell(2)
+    }
+    pub(crate) fn kind(&self) -> &str {
+        self.cell(3)
+    }
 }
 
 /// An email address, lower-cased.
@@ -78,6 +108,13 @@ impl fmt::Display for Email {
 pub(crate) enum MemberRef {
     Id(WebexId),
     Email(Email),
+}
+
+/// A member as a file names it, with its kind (all `export --people` reads of a row).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Named {
+    pub(crate) member: MemberRef,
+    pub(crate) kind: Kind,
 }
 
 /// The LOCATION_MEMBER_NUMBER target, as the file names it.
@@ -117,6 +154,7 @@ impl<T> Setting<T> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Desired {
     pub(crate) member: MemberRef,
+    pub(crate) kind: Kind,
     pub(crate) setting: Setting<TargetRef>,
 }
 
@@ -124,6 +162,7 @@ pub(crate) struct Desired {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Resolved {
     pub(crate) member: WebexId,
+    pub(crate) kind: Kind,
     pub(crate) setting: Setting<WebexId>,
 }
 
@@ -192,6 +231,7 @@ pub(crate) struct Reading {
 #[derive(Debug, Default)]
 pub(crate) struct Wish<'a> {
     pub(crate) member_id: Option<&'a str>,
+    pub(crate) kind: Option<Kind>,
     pub(crate) selected: Option<Selected>,
     pub(crate) target_id: Option<&'a str>,
 }
@@ -208,6 +248,7 @@ impl Stage for Desired {
                 MemberRef::Id(id) => Some(id.as_str()),
                 MemberRef::Email(_) => None,
             },
+            kind: Some(self.kind),
             selected: Some(self.setting.selected()),
             target_id: match self.setting.target() {
                 Some(TargetRef::Id(id)) => Some(id.as_str()),
@@ -221,6 +262,7 @@ impl Stage for Resolved {
     fn wish(&self) -> Wish<'_> {
         Wish {
             member_id: Some(self.member.as_str()),
+            kind: Some(self.kind),
             selected: Some(self.setting.selected()),
             target_id: self.setting.target().map(WebexId::as_str),
         }
@@ -254,6 +296,14 @@ impl<T: Stage, E> Stage for Result<T, E> {
 mod tests {
     use super::*;
     use std::mem::size_of;
+
+    #[test]
+    fn written_cells_come_back_as_written() {
+        let w = Written::new("ana@x.com", "", "+1 408 555 0101", "person");
+        assert_eq!((w.member(), w.selected(), w.target(), w.kind()), ("ana@x.com", "", "+1 408 555 0101", "person"));
+        let empty = Written::default();
+        assert_eq!((empty.member(), empty.kind()), ("", ""));
+    }
 
     /// A big run holds every row it has not finished; what waits must stay small.
     #[test]

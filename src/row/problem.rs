@@ -2,7 +2,7 @@
 //! only when a report line or a diagnostic is written.
 
 use super::Email;
-use crate::ids::IdKind;
+use crate::ids::{IdKind, Kind};
 use std::fmt;
 
 /// Longest cell excerpt quoted back in a message (cells may be megabytes long).
@@ -14,6 +14,7 @@ pub(crate) enum Field {
     Member,
     Selected,
     LocationMember,
+    Kind,
     /// The row as a whole (ragged, undecodable).
     Row,
 }
@@ -23,22 +24,52 @@ pub(crate) enum Field {
 pub(crate) enum Problem {
     Empty,
     NotAnEmail(Box<str>),
-    NotAPerson { cell: Box<str>, kind: IdKind },
-    NotAMember { cell: Box<str>, kind: IdKind },
+    /// An ID of a type that has no ECBN of its own (a hunt group, a location, …).
+    NoEcbn {
+        cell: Box<str>,
+        kind: IdKind,
+        type_name: Box<str>,
+    },
+    /// The `kind` cell says one kind, the member's ID or email another.
+    KindContradicts {
+        cell: Box<str>,
+        actual: Kind,
+    },
+    UnknownKind(Box<str>),
+    NotAMember {
+        cell: Box<str>,
+        kind: IdKind,
+    },
     UnknownMember(Box<str>),
     UnknownTarget(Box<str>),
     NoneCannotBeSet,
     UnknownSelected(Box<str>),
-    TargetRequired { has_column: bool },
+    TargetRequired {
+        has_column: bool,
+    },
     TargetNotAllowed(Box<str>),
-    IncompletePhone { cell: Box<str>, country: crate::phone::Country },
+    IncompletePhone {
+        cell: Box<str>,
+        country: crate::phone::Country,
+    },
     PointsAtItself,
-    Duplicate { other_lines: Vec<u32> },
-    Ragged { found: usize, expected: usize },
+    Duplicate {
+        other_lines: Vec<u32>,
+    },
+    Ragged {
+        found: usize,
+        expected: usize,
+    },
     NotUtf8,
     UnknownEmail(Email),
-    AmbiguousEmail { email: Email, matches: usize },
-    InactiveNumber { number: Box<str>, state: Box<str> },
+    AmbiguousEmail {
+        email: Email,
+        matches: usize,
+    },
+    InactiveNumber {
+        number: Box<str>,
+        state: Box<str>,
+    },
     NumberWithoutOwner(Box<str>),
     NotATarget(Box<str>),
 }
@@ -63,9 +94,10 @@ impl RowErrors {
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Field::Member => "person",
+            Field::Member => "member",
             Field::Selected => "selected",
             Field::LocationMember => "location_member",
+            Field::Kind => "kind",
             Field::Row => "row",
         })
     }
@@ -81,19 +113,30 @@ impl fmt::Display for RowError {
         }
         match &self.problem {
             Empty if self.field == Field::Selected => write!(f, "empty (expected {CHOICES})"),
-            Empty => f.write_str("empty (expected a Webex person ID or an email address)"),
+            Empty => {
+                f.write_str("empty (expected the Webex ID of a person, workspace or virtual line, or an email address)")
+            }
             NotAnEmail(c) => write!(f, "`{c}` is not a valid email address"),
-            NotAPerson { cell, kind } => write!(
+            NoEcbn { cell, kind: IdKind::HuntGroup, .. } => {
+                write!(f, "`{cell}` is a HUNT_GROUP ID: hunt groups have no ECBN of their own")
+            }
+            NoEcbn { cell, type_name, .. } => write!(
                 f,
-                "`{cell}` is a {} ID: people only (workspaces, virtual lines and others are not handled)",
-                kind.as_str()
+                "`{cell}` is a {type_name} ID: only people, workspaces and virtual lines have an ECBN of their own"
             ),
+            KindContradicts { cell, actual } => {
+                write!(f, "`{cell}` contradicts the member, which is a {}", actual.noun())
+            }
+            UnknownKind(c) => write!(f, "unknown value `{c}` (expected person, workspace or virtual_line)"),
             NotAMember { cell, kind } => write!(
                 f,
                 "`{cell}` is a {} ID, not a member (person, workspace, virtual line or hunt group)",
                 kind.as_str()
             ),
-            UnknownMember(c) => write!(f, "`{c}` is neither an email address nor a decodable Webex person ID"),
+            UnknownMember(c) => write!(
+                f,
+                "`{c}` is neither an email address nor a decodable Webex ID of a person, workspace or virtual line"
+            ),
             UnknownTarget(c) => write!(f, "`{c}` is neither a member ID, an email address nor a phone number"),
             NoneCannotBeSet => write!(f, "NONE cannot be set; choose a value ({CHOICES})"),
             UnknownSelected(c) => write!(f, "unknown value `{c}` (expected {CHOICES})"),
@@ -106,10 +149,10 @@ impl fmt::Display for RowError {
                 f,
                 "`{cell}` is not a complete phone number (write it with + and the country code, or set default_country; now `{country}`)"
             ),
-            PointsAtItself => f.write_str("the row points at its own person"),
+            PointsAtItself => f.write_str("the row points at its own member"),
             Duplicate { other_lines } => {
                 let lines: Vec<String> = other_lines.iter().map(u32::to_string).collect();
-                write!(f, "the same person appears again on line {}", lines.join(", "))
+                write!(f, "the same member appears again on line {}", lines.join(", "))
             }
             Ragged { found, expected } => write!(f, "ragged row: {found} fields where the header has {expected}"),
             NotUtf8 => f.write_str("undecodable bytes (the file must be UTF-8)"),

@@ -2,6 +2,7 @@
 //! about today's callback number.
 
 use super::{Email, Field, RowErrors};
+use crate::ids::Kind;
 use crate::report::Action;
 use crate::webex::ApiError;
 use std::fmt;
@@ -105,22 +106,28 @@ impl fmt::Display for Held {
 /// Why a differing member is not written (the skip rule).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Skip {
-    Dependents(u64),
-    LocationDefault,
-    InFile { line: u32 },
+    Dependents { count: u64, of: Kind },
+    LocationDefault { of: Kind },
+    InFile { line: u32, of: Kind },
 }
 
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Skip::Dependents(1) => f.write_str("1 member uses this person as ECBN (dependents rule)"),
-            Skip::Dependents(n) => write!(f, "{n} members use this person as ECBN (dependents rule)"),
-            Skip::LocationDefault => {
-                f.write_str("this person's number is their location's ECBN (location-default rule)")
+            Skip::Dependents { count: 1, of } => {
+                write!(f, "1 member uses this {} as ECBN (dependents rule)", of.noun())
             }
-            Skip::InFile { line } => write!(
+            Skip::Dependents { count, of } => {
+                write!(f, "{count} members use this {} as ECBN (dependents rule)", of.noun())
+            }
+            Skip::LocationDefault { of } => {
+                let whose = if *of == Kind::Person { "their" } else { "its" };
+                write!(f, "this {}'s number is {whose} location's ECBN (location-default rule)", of.noun())
+            }
+            Skip::InFile { line, of } => write!(
                 f,
-                "line {line} of this file sets this person as its LOCATION_MEMBER_NUMBER target (in-file rule)"
+                "line {line} of this file sets this {} as its LOCATION_MEMBER_NUMBER target (in-file rule)",
+                of.noun()
             ),
         }
     }

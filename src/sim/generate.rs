@@ -124,6 +124,7 @@ pub(crate) fn generate(o: &GenOptions) -> Generated {
                     "spark-admin:telephony_config_read".into(),
                     "spark-admin:telephony_config_write".into(),
                     "spark-admin:people_read".into(),
+                    "spark-admin:workspaces_read".into(),
                 ],
             }],
             locations,

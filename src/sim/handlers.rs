@@ -1,16 +1,14 @@
-//! The `/v1` endpoints of the simulator: ECBN GET/PUT, dependencies, available
-//! numbers and the people listing, with the API's paging.
+//! The `/v1` endpoints of the simulator: ECBN GET/PUT, dependencies and available
+//! numbers of every member kind, hunt-group dependencies, and the people, workspace
+//! and virtual-line listings, with the API's paging.
 
-use super::org::{Org, PeopleQuery, SimError};
+use super::org::{ListQuery, Org, PeopleQuery, SimError};
 use super::server::{SimState, error_response, lock};
-use crate::wire::{EcbnPut, PeopleList};
+use crate::ids::Kind;
+use crate::wire::{EcbnPut, PeopleList, VirtualLineList, WorkspaceList};
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 fn sim_err(e: SimError, headers: &HeaderMap) -> Response {
@@ -18,45 +16,38 @@ fn sim_err(e: SimError, headers: &HeaderMap) -> Response {
     error_response(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.code, &e.message, tracking)
 }
 
-pub(super) async fn get_ecbn(State(st): State<Arc<SimState>>, Path(id): Path<String>, headers: HeaderMap) -> Response {
-    about_person(&st, &id, &headers, Org::ecbn_get)
-}
-
-pub(super) async fn get_dependencies(
-    State(st): State<Arc<SimState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    about_person(&st, &id, &headers, Org::dependencies)
-}
-
-/// A GET about one person: the answer, or the API's 404 for an unknown person.
-fn about_person<T: serde::Serialize>(
+/// A GET about one member of `kind`: the answer, or the API's 404.
+pub(super) fn about_member<T: serde::Serialize>(
     st: &SimState,
     id: &str,
+    kind: Kind,
     headers: &HeaderMap,
     answer: impl FnOnce(&Org, usize) -> T,
 ) -> Response {
     let org = lock(&st.org);
-    match org.person(id) {
+    match org.member_of(id, kind) {
         Ok(i) => Json(answer(&org, i)).into_response(),
         Err(e) => sim_err(e, headers),
     }
 }
 
-pub(super) async fn put_ecbn(
-    State(st): State<Arc<SimState>>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let parsed: EcbnPut = match serde_json::from_slice(&body) {
+/// `GET /telephony/config/huntGroups/{id}/emergencyCallbackNumber/dependencies`.
+pub(super) fn hunt_group_dependencies(st: &SimState, id: &str, headers: &HeaderMap) -> Response {
+    let org = lock(&st.org);
+    match org.hunt_group(id) {
+        Ok(i) => Json(org.dependencies(i)).into_response(),
+        Err(e) => sim_err(e, headers),
+    }
+}
+
+pub(super) fn put_ecbn(st: &SimState, id: &str, kind: Kind, headers: &HeaderMap, body: &[u8]) -> Response {
+    let parsed: EcbnPut = match serde_json::from_slice(body) {
         Ok(b) => b,
-        Err(e) => return sim_err(SimError::new(400, 0, format!("Invalid request body: {e}")), &headers),
+        Err(e) => return sim_err(SimError::new(400, 0, format!("Invalid request body: {e}")), headers),
     };
     let result = {
         let mut org = lock(&st.org);
-        org.person(&id).and_then(|i| org.put_ecbn(i, &parsed))
+        org.member_of(id, kind).and_then(|i| org.put_ecbn(i, &parsed))
     };
     match result {
         Ok(()) => {
@@ -64,30 +55,104 @@ pub(super) async fn put_ecbn(
             st.dirty.store(true, Ordering::Release);
             StatusCode::NO_CONTENT.into_response()
         }
-        Err(e) => sim_err(e, &headers),
+        Err(e) => sim_err(e, headers),
     }
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct PageQuery {
-    phone_number: Option<String>,
-    owner_name: Option<String>,
-    email: Option<String>,
-    id: Option<String>,
-    location_id: Option<String>,
-    calling_data: Option<String>,
-    max: Option<String>,
-    start: Option<String>,
-}
+/// A request's query: every pair, keys repeated as given (`locationId` may repeat).
+struct Q(Vec<(String, String)>);
 
-fn parse_num(v: &Option<String>, what: &str) -> Result<Option<usize>, SimError> {
-    match v {
-        None => Ok(None),
-        Some(s) => {
-            s.parse::<usize>().map(Some).map_err(|_| SimError::new(400, 0, format!("Invalid value for {what}: {s}")))
+impl Q {
+    fn of(uri: &Uri) -> Q {
+        Q(url::form_urlencoded::parse(uri.query().unwrap_or("").as_bytes()).into_owned().collect())
+    }
+    fn one(&self, key: &str) -> Option<String> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    }
+    fn all(&self, key: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, _)| k == key).map(|(_, v)| v.clone()).collect()
+    }
+    /// `max` (default `dflt`, at most `ceiling`) and `start`.
+    fn window(&self, dflt: usize, ceiling: usize) -> Result<(usize, usize), SimError> {
+        let num = |what: &str| match self.one(what) {
+            None => Ok(None),
+            Some(s) => s
+                .parse::<usize>()
+                .map(Some)
+                .map_err(|_| SimError::new(400, 0, format!("Invalid value for {what}: {s}"))),
+        };
+        let max = num("max")?.unwrap_or(dflt);
+        if max == 0 || max > ceiling {
+            return Err(SimError::new(400, 0, format!("max must be between 1 and {ceiling}")));
         }
+        Ok((max, num("start")?.unwrap_or(0)))
     }
+}
+
+pub(super) fn available_numbers(st: &SimState, id: &str, kind: Kind, headers: &HeaderMap, uri: &Uri) -> Response {
+    let q = Q::of(uri);
+    // [doc] default 2000; larger asks are cut to it
+    let (max, start) = match q.window(2000, usize::MAX) {
+        Ok((m, s)) => (m.min(2000), s),
+        Err(e) => return sim_err(e, headers),
+    };
+    let items = {
+        let org = lock(&st.org);
+        match org.member_of(id, kind) {
+            Ok(i) => org.available_numbers(i, q.one("phoneNumber").as_deref(), q.one("ownerName").as_deref()),
+            Err(e) => return sim_err(e, headers),
+        }
+    };
+    page(items, start, max, headers, uri, |v| serde_json::json!({ "phoneNumbers": v }))
+}
+
+pub(super) fn people(st: &SimState, headers: &HeaderMap, uri: &Uri) -> Response {
+    let q = Q::of(uri);
+    let calling = q.one("callingData").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let location_id = q.one("locationId");
+    // [doc] `max` at most 100 with callingData, 50 with locationId
+    let ceiling = if location_id.is_some() {
+        50
+    } else if calling {
+        100
+    } else {
+        1000
+    };
+    let (max, start) = match q.window(100.min(ceiling), ceiling) {
+        Ok(w) => w,
+        Err(e) => return sim_err(e, headers),
+    };
+    let ids =
+        q.one("id").map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>());
+    if ids.as_ref().is_some_and(|v| v.len() > 85) {
+        return sim_err(SimError::new(400, 0, "At most 85 ids may be given"), headers);
+    }
+    let items = lock(&st.org).people(&PeopleQuery { email: q.one("email"), ids, location_id, calling_data: calling });
+    page(items, start, max, headers, uri, |v| serde_json::to_value(PeopleList { items: v }).unwrap_or_default())
+}
+
+pub(super) fn workspaces(st: &SimState, headers: &HeaderMap, uri: &Uri) -> Response {
+    let q = Q::of(uri);
+    let (max, start) = match q.window(100, 1000) {
+        Ok(w) => w,
+        Err(e) => return sim_err(e, headers),
+    };
+    let query = ListQuery { location_ids: q.all("locationId"), calling: q.one("calling") };
+    let items = lock(&st.org).workspaces(&query);
+    page(items, start, max, headers, uri, |v| serde_json::to_value(WorkspaceList { items: v }).unwrap_or_default())
+}
+
+pub(super) fn virtual_lines(st: &SimState, headers: &HeaderMap, uri: &Uri) -> Response {
+    let q = Q::of(uri);
+    let (max, start) = match q.window(100, 1000) {
+        Ok(w) => w,
+        Err(e) => return sim_err(e, headers),
+    };
+    let query = ListQuery { location_ids: q.all("locationId"), calling: None };
+    let items = lock(&st.org).virtual_lines(&query);
+    page(items, start, max, headers, uri, |v| {
+        serde_json::to_value(VirtualLineList { virtual_lines: v }).unwrap_or_default()
+    })
 }
 
 /// Slice one page and add `Link: <...>; rel="next"` when more remain.
@@ -96,7 +161,7 @@ fn page<T: serde::Serialize>(
     start: usize,
     max: usize,
     headers: &HeaderMap,
-    path_and_query: &str,
+    uri: &Uri,
     wrap: impl FnOnce(Vec<T>) -> serde_json::Value,
 ) -> Response {
     let total = items.len();
@@ -104,8 +169,8 @@ fn page<T: serde::Serialize>(
     let mut resp = Json(wrap(slice)).into_response();
     if start + max < total {
         let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1");
-        let mut url = reqwest::Url::parse(&format!("http://{host}{path_and_query}")).ok();
-        if let Some(u) = url.as_mut() {
+        let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        if let Ok(mut u) = reqwest::Url::parse(&format!("http://{host}{path_and_query}")) {
             let kept: Vec<(String, String)> = u
                 .query_pairs()
                 .filter(|(k, _)| k != "start" && k != "max")
@@ -122,67 +187,4 @@ fn page<T: serde::Serialize>(
         }
     }
     resp
-}
-
-pub(super) async fn get_available_numbers(
-    State(st): State<Arc<SimState>>,
-    Path(id): Path<String>,
-    Query(q): Query<PageQuery>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
-    let (max, start) = match (parse_num(&q.max, "max"), parse_num(&q.start, "start")) {
-        (Ok(m), Ok(s)) => (m.unwrap_or(2000).clamp(1, 2000), s.unwrap_or(0)),
-        (Err(e), _) | (_, Err(e)) => return sim_err(e, &headers),
-    };
-    let items = {
-        let org = lock(&st.org);
-        match org.person(&id) {
-            Ok(i) => org.available_numbers(i, q.phone_number.as_deref(), q.owner_name.as_deref()),
-            Err(e) => return sim_err(e, &headers),
-        }
-    };
-    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    page(items, start, max, &headers, pq, |v| serde_json::json!({ "phoneNumbers": v }))
-}
-
-/// `max` ceilings of `/people` [doc]: 100 with callingData, 50 with locationId.
-fn people_max_ceiling(calling: bool, by_location: bool) -> usize {
-    if by_location {
-        50
-    } else if calling {
-        100
-    } else {
-        1000
-    }
-}
-
-pub(super) async fn get_people(
-    State(st): State<Arc<SimState>>,
-    Query(q): Query<PageQuery>,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-) -> Response {
-    let calling = q.calling_data.as_deref().is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let ceiling = people_max_ceiling(calling, q.location_id.is_some());
-    let (max, start) = match (parse_num(&q.max, "max"), parse_num(&q.start, "start")) {
-        (Ok(m), Ok(s)) => (m.unwrap_or(100), s.unwrap_or(0)),
-        (Err(e), _) | (_, Err(e)) => return sim_err(e, &headers),
-    };
-    if max == 0 || max > ceiling {
-        return sim_err(SimError::new(400, 0, format!("max must be between 1 and {ceiling}")), &headers);
-    }
-    let ids =
-        q.id.as_ref().map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>());
-    if ids.as_ref().is_some_and(|v| v.len() > 85) {
-        return sim_err(SimError::new(400, 0, "At most 85 ids may be given"), &headers);
-    }
-    let items = lock(&st.org).people(&PeopleQuery {
-        email: q.email.clone(),
-        ids,
-        location_id: q.location_id.clone(),
-        calling_data: calling,
-    });
-    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-    page(items, start, max, &headers, pq, |v| serde_json::to_value(PeopleList { items: v }).unwrap_or_default())
 }

@@ -4,11 +4,9 @@
 //! `put_errors`, the dependencies' `is_self_ecbn_default` in `ecbn`).
 
 use super::fixture::{Fixture, Member, MemberEcbn};
-use crate::ids::{IdKind, Uuid, WebexId};
-use crate::phone;
+use crate::ids::{IdKind, Kind, Uuid, WebexId};
 #[cfg(test)]
 use crate::wire::EcbnPut;
-use crate::wire::{AvailableNumber, NumberOwner, Person, PersonPhone};
 use std::collections::HashMap;
 
 /// An API error the simulator answers with.
@@ -23,19 +21,27 @@ impl SimError {
     pub(crate) fn new(status: u16, code: i64, message: impl Into<String>) -> SimError {
         SimError { status, code, message: message.into() }
     }
-    fn user_not_found() -> SimError {
-        SimError::new(404, 4008, "User not found")
+    /// [guess] The API's "User not found" (4008) for every kind of member.
+    fn not_found(what: &str) -> SimError {
+        let mut name = what.to_string();
+        if let Some(first) = name.get_mut(0..1) {
+            first.make_ascii_uppercase();
+        }
+        let name = if what == "person" { "User".to_string() } else { name };
+        SimError::new(404, 4008, format!("{name} not found"))
     }
 }
 
-/// The scope an endpoint needs [doc; the 401/403 mapping is a guess].
-pub(crate) fn required_scope(method: &str, template: &str) -> &'static str {
-    if template.contains("/people") && !template.contains("/telephony/") {
-        "spark-admin:people_read"
+/// The scopes an endpoint takes, any one of them [doc; the 401/403 mapping is a guess].
+pub(crate) fn required_scope(method: &str, template: &str) -> &'static [&'static str] {
+    if template.ends_with("/people") {
+        &["spark-admin:people_read"]
+    } else if template.ends_with("/workspaces") {
+        &["spark-admin:workspaces_read", "spark:workspaces_read"]
     } else if method == "GET" {
-        "spark-admin:telephony_config_read"
+        &["spark-admin:telephony_config_read"]
     } else {
-        "spark-admin:telephony_config_write"
+        &["spark-admin:telephony_config_write"]
     }
 }
 
@@ -126,109 +132,33 @@ impl Org {
         uuid_of(id).and_then(|u| self.by_uuid.get(&u).copied())
     }
 
-    /// A person (type PEOPLE) by ID; 404 4008 otherwise.
-    pub(crate) fn person(&self, id: &str) -> Result<usize, SimError> {
-        let i = self.member(id).ok_or_else(SimError::user_not_found)?;
-        if self.state.members[i].kind != "PEOPLE" {
-            return Err(SimError::user_not_found());
-        }
-        Ok(i)
+    /// A member of `kind` by ID (any spelling); 404 otherwise.
+    pub(crate) fn member_of(&self, id: &str, kind: Kind) -> Result<usize, SimError> {
+        self.member(id)
+            .filter(|&i| self.state.members[i].kind == member_type(kind))
+            .ok_or_else(|| SimError::not_found(kind.noun()))
+    }
+
+    /// A hunt group by ID: it can be an ECBN target, and has dependents, but no ECBN.
+    pub(crate) fn hunt_group(&self, id: &str) -> Result<usize, SimError> {
+        self.member(id)
+            .filter(|&i| self.state.members[i].kind == "HUNT_GROUP")
+            .ok_or_else(|| SimError::not_found("hunt group"))
     }
 
     fn location_of(&self, m: &Member) -> Option<&super::fixture::Location> {
         let u = uuid_of(m.location_id.as_deref()?)?;
         self.loc_by_uuid.get(&u).map(|&i| &self.state.locations[i])
     }
-
-    /// Valid ECBN targets for a person: numbered members of their location but themselves.
-    pub(crate) fn available_numbers(
-        &self,
-        i: usize,
-        phone_filter: Option<&str>,
-        owner_name: Option<&str>,
-    ) -> Vec<AvailableNumber> {
-        let me = &self.state.members[i];
-        let wanted: Option<Vec<&str>> =
-            phone_filter.map(|f| f.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
-        let my_loc = me.location_id.as_deref().and_then(uuid_of);
-        self.state
-            .members
-            .iter()
-            .enumerate()
-            .filter(|(j, m)| {
-                *j != i
-                    && m.phone_number.is_some()
-                    && my_loc.is_some()
-                    && m.location_id.as_deref().and_then(uuid_of) == my_loc
-            })
-            .filter(|(_, m)| {
-                let n = m.phone_number.as_deref().unwrap_or("");
-                wanted.as_ref().is_none_or(|w| w.iter().any(|x| phone::same_number(x, n)))
-            })
-            .filter(|(_, m)| owner_name.is_none_or(|o| m.display().to_lowercase().contains(&o.to_lowercase())))
-            .map(|(_, m)| AvailableNumber {
-                phone_number: m.phone_number.clone(),
-                extension: m.extension.clone(),
-                state: Some(if m.active_number().is_some() { "ACTIVE" } else { "INACTIVE" }.into()),
-                is_main_number: false,
-                telephony_type: Some("PSTN_NUMBER".into()),
-                toll_free_number: false,
-                is_service_number: false,
-                owner: Some(NumberOwner {
-                    id: m.id.clone(),
-                    kind: m.kind.clone(),
-                    first_name: m.first_name.clone(),
-                    last_name: m.last_name.clone(),
-                    display_name: Some(m.display()),
-                }),
-            })
-            .collect()
-    }
-
-    /// People matching a `/people` query, in fixture order.
-    pub(crate) fn people(&self, q: &PeopleQuery) -> Vec<Person> {
-        let ids: Option<Vec<Uuid>> = q.ids.as_ref().map(|v| v.iter().filter_map(|s| uuid_of(s)).collect());
-        // a location filter that is not an ID matches no one
-        let loc: Option<Option<Uuid>> = q.location_id.as_deref().map(uuid_of);
-        let candidates: Box<dyn Iterator<Item = &Member>> = match &q.email {
-            Some(e) => {
-                Box::new(self.by_email.get(&e.to_lowercase()).into_iter().flatten().map(|&i| &self.state.members[i]))
-            }
-            None => Box::new(self.state.members.iter()),
-        };
-        candidates
-            .filter(|m| m.kind == "PEOPLE")
-            .filter(|m| ids.as_ref().is_none_or(|ids| uuid_of(&m.id).is_some_and(|u| ids.contains(&u))))
-            .filter(|m| loc.as_ref().is_none_or(|l| l.is_some() && m.location_id.as_deref().and_then(uuid_of) == *l))
-            .map(|m| self.person_view(m, q.calling_data))
-            .collect()
-    }
-
-    fn person_view(&self, m: &Member, calling: bool) -> Person {
-        Person {
-            id: m.id.clone(),
-            emails: m.email.iter().cloned().collect(),
-            display_name: Some(m.display()),
-            first_name: m.first_name.clone(),
-            last_name: m.last_name.clone(),
-            phone_numbers: m
-                .phone_number
-                .iter()
-                .map(|n| PersonPhone { kind: "work".into(), value: n.clone(), primary: true })
-                .collect(),
-            extension: if calling { m.extension.clone() } else { None },
-            location_id: if calling { m.location_id.clone() } else { None },
-            org_id: Some(self.state.org_id.clone()),
-        }
-    }
 }
 
-#[derive(Debug, Default)]
-pub(crate) struct PeopleQuery {
-    pub email: Option<String>,
-    pub ids: Option<Vec<String>>,
-    pub location_id: Option<String>,
-    pub calling_data: bool,
+/// The fixture's member type of a kind.
+pub(crate) fn member_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Person => "PEOPLE",
+        Kind::Workspace => "PLACE",
+        Kind::VirtualLine => "VIRTUAL_LINE",
+    }
 }
 
 fn lmn_target(e: Option<&MemberEcbn>) -> Option<Uuid> {
@@ -247,6 +177,9 @@ pub(crate) fn new_id(kind: IdKind, n: u64, salt: u32) -> String {
 }
 
 mod ecbn;
+mod listings;
+
+pub(crate) use listings::{ListQuery, PeopleQuery};
 
 #[cfg(test)]
 use ecbn::put_errors;

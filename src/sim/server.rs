@@ -5,8 +5,13 @@ use super::faults::{Faults, Gcra};
 use super::fixture::Fixture;
 use super::org::{Org, OrgError, required_scope};
 use super::{admin, handlers};
+use crate::ids::Kind;
+use crate::wire::routes;
 use crate::wire::{ErrorBody, ErrorItem};
+use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Uri;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -83,20 +88,54 @@ impl SimState {
 }
 
 pub(crate) fn router(state: Arc<SimState>) -> Router {
-    let v1 = Router::new()
+    let mut v1 = Router::new();
+    for kind in Kind::ALL {
+        v1 = v1
+            .route(
+                &format!("/v1{}", routes::ecbn(kind)),
+                get(move |State(st): State<Arc<SimState>>, Path(id): Path<String>, h: HeaderMap| async move {
+                    handlers::about_member(&st, &id, kind, &h, Org::ecbn_get)
+                })
+                .put(move |State(st): State<Arc<SimState>>, Path(id): Path<String>, h: HeaderMap, body: Bytes| async move {
+                    handlers::put_ecbn(&st, &id, kind, &h, &body)
+                }),
+            )
+            .route(
+                &format!("/v1{}", routes::dependencies(kind)),
+                get(move |State(st): State<Arc<SimState>>, Path(id): Path<String>, h: HeaderMap| async move {
+                    handlers::about_member(&st, &id, kind, &h, Org::dependencies)
+                }),
+            )
+            .route(
+                &format!("/v1{}", routes::available_numbers(kind)),
+                get(move |State(st): State<Arc<SimState>>, Path(id): Path<String>, h: HeaderMap, uri: Uri| async move {
+                    handlers::available_numbers(&st, &id, kind, &h, &uri)
+                }),
+            );
+    }
+    let v1 = v1
         .route(
-            "/v1/telephony/config/people/{personId}/emergencyCallbackNumber",
-            get(handlers::get_ecbn).put(handlers::put_ecbn),
+            &format!("/v1{}", routes::HUNT_GROUP_DEPENDENCIES),
+            get(|State(st): State<Arc<SimState>>, Path(id): Path<String>, h: HeaderMap| async move {
+                handlers::hunt_group_dependencies(&st, &id, &h)
+            }),
         )
         .route(
-            "/v1/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies",
-            get(handlers::get_dependencies),
+            &format!("/v1{}", routes::PEOPLE),
+            get(|State(st): State<Arc<SimState>>, h: HeaderMap, uri: Uri| async move { handlers::people(&st, &h, &uri) }),
         )
         .route(
-            "/v1/telephony/config/people/{personId}/emergencyCallbackNumber/availableNumbers",
-            get(handlers::get_available_numbers),
+            &format!("/v1{}", routes::WORKSPACES),
+            get(|State(st): State<Arc<SimState>>, h: HeaderMap, uri: Uri| async move {
+                handlers::workspaces(&st, &h, &uri)
+            }),
         )
-        .route("/v1/people", get(handlers::get_people))
+        .route(
+            &format!("/v1{}", routes::VIRTUAL_LINES),
+            get(|State(st): State<Arc<SimState>>, h: HeaderMap, uri: Uri| async move {
+                handlers::virtual_lines(&st, &h, &uri)
+            }),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), api_layer));
     let admin = Router::new()
         .route("/_sim/state", get(admin::admin_state))
@@ -173,9 +212,12 @@ async fn api_layer(State(st): State<Arc<SimState>>, req: Request, next: Next) ->
             r.headers_mut().insert("retry-after", HeaderValue::from(faults.retry_after));
             r
         }
-        Some(Fault::Forbidden(need)) => {
-            error_response(StatusCode::FORBIDDEN, 0, &format!("Missing required scope {need}."), &tracking)
-        }
+        Some(Fault::Forbidden(need)) => error_response(
+            StatusCode::FORBIDDEN,
+            0,
+            &format!("Missing required scope {}.", need.join(" or ")),
+            &tracking,
+        ),
         Some(Fault::Fail(code)) => error_response(
             StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
             0,
@@ -202,7 +244,7 @@ const UNAUTHORIZED: &str = "The request requires a valid access token set in the
 enum Fault {
     Unauthorized,
     Throttled,
-    Forbidden(&'static str),
+    Forbidden(&'static [&'static str]),
     Drop,
     Fail(u16),
     Lock,
@@ -225,7 +267,7 @@ fn pre_checks(st: &SimState, faults: &Faults, req: &Request, method: &Method, te
         }
     }
     let need = required_scope(method.as_str(), template);
-    if !scopes.iter().any(|s| s == need) {
+    if !scopes.iter().any(|s| need.contains(&s.as_str())) {
         return Some(Fault::Forbidden(need));
     }
     let mut rng = lock(&st.rng);

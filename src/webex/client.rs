@@ -2,7 +2,11 @@
 
 use super::error::ApiError;
 use super::transport::{Call, Request, Response, Transport};
-use crate::wire::{AvailableNumbers, Dependencies, EcbnGet, EcbnPut, PeopleList, Person, routes};
+use crate::ids::Kind;
+use crate::wire::{
+    AvailableNumbers, Dependencies, EcbnGet, EcbnPut, PeopleList, Person, VirtualLine, VirtualLineList, Workspace,
+    WorkspaceList, routes,
+};
 use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
@@ -25,8 +29,9 @@ impl Client {
         &self.t
     }
 
-    fn person_url(&self, person_id: &str, tail: &[&str], query: &[(&str, &str)]) -> Url {
-        let mut segs = vec!["telephony", "config", "people", person_id, "emergencyCallbackNumber"];
+    /// `.../telephony/config/<people|workspaces|virtualLines>/{id}/emergencyCallbackNumber/<tail>`.
+    fn ecbn_url(&self, kind: Kind, id: &str, tail: &[&str], query: &[(&str, &str)]) -> Url {
+        let mut segs = vec!["telephony", "config", kind.path(), id, "emergencyCallbackNumber"];
         segs.extend_from_slice(tail);
         self.t.url(&segs, query)
     }
@@ -35,15 +40,15 @@ impl Client {
         self.t.send(Request { method: Method::GET, route, url, body: None }).await.map(decode)
     }
 
-    pub(crate) async fn get_ecbn(&self, person_id: &str) -> Call<EcbnGet> {
-        self.get(routes::ECBN, self.person_url(person_id, &[], &[])).await
+    pub(crate) async fn get_ecbn(&self, kind: Kind, id: &str) -> Call<EcbnGet> {
+        self.get(routes::ecbn(kind), self.ecbn_url(kind, id, &[], &[])).await
     }
 
-    pub(crate) async fn get_dependencies(&self, person_id: &str) -> Call<Dependencies> {
-        self.get(routes::DEPENDENCIES, self.person_url(person_id, &["dependencies"], &[])).await
+    pub(crate) async fn get_dependencies(&self, kind: Kind, id: &str) -> Call<Dependencies> {
+        self.get(routes::dependencies(kind), self.ecbn_url(kind, id, &["dependencies"], &[])).await
     }
 
-    pub(crate) async fn put_ecbn(&self, person_id: &str, body: &EcbnPut) -> Call<()> {
+    pub(crate) async fn put_ecbn(&self, kind: Kind, id: &str, body: &EcbnPut) -> Call<()> {
         let body = match serde_json::to_vec(body) {
             Ok(b) => b,
             Err(e) => {
@@ -53,18 +58,18 @@ impl Client {
         self.t
             .send(Request {
                 method: Method::PUT,
-                route: routes::ECBN,
-                url: self.person_url(person_id, &[], &[]),
+                route: routes::ecbn(kind),
+                url: self.ecbn_url(kind, id, &[], &[]),
                 body: Some(body),
             })
             .await
             .map(|_| Ok(()))
     }
 
-    /// Valid ECBN targets for a person, filtered by phone number(s) (comma-separated).
-    pub(crate) async fn available_numbers(&self, person_id: &str, phone: &str) -> Call<AvailableNumbers> {
-        let url = self.person_url(person_id, &["availableNumbers"], &[("phoneNumber", phone)]);
-        self.get(routes::AVAILABLE_NUMBERS, url).await
+    /// Valid ECBN targets for a member, filtered by phone number(s) (comma-separated).
+    pub(crate) async fn available_numbers(&self, kind: Kind, id: &str, phone: &str) -> Call<AvailableNumbers> {
+        let url = self.ecbn_url(kind, id, &["availableNumbers"], &[("phoneNumber", phone)]);
+        self.get(routes::available_numbers(kind), url).await
     }
 
     pub(crate) async fn people_by_email(&self, email: &str) -> Call<PeopleList> {
@@ -73,37 +78,89 @@ impl Client {
     }
 
     /// Every person of the calling-enabled people listing (optionally of one location),
-    /// page by page, handed to `f` in listing order.
+    /// in listing order.
     pub(crate) async fn people_listing(
         &self,
         location_id: Option<&str>,
-        mut f: impl FnMut(Person),
+        f: impl FnMut(Person),
     ) -> Result<(), ApiError> {
-        let mut url = Some(self.people_listing_url(location_id));
-        while let Some(u) = url.take() {
-            let (list, next) = self.people_page(u).await.result?;
-            list.items.into_iter().for_each(&mut f);
-            url = next;
-        }
-        Ok(())
-    }
-
-    /// First page of the calling-enabled people listing (optionally one location).
-    fn people_listing_url(&self, location_id: Option<&str>) -> Url {
         let mut q = vec![("callingData", "true")];
         match location_id {
             // the API allows at most 50 per page when filtering by location
             Some(l) => q.extend([("locationId", l), ("max", "50")]),
             None => q.push(("max", "100")),
         }
-        self.t.url(&["people"], &q)
+        self.list::<PeopleList>(self.t.url(&["people"], &q), f).await
     }
 
-    /// One page; returns the items and the `Link: rel="next"` URL.
-    async fn people_page(&self, url: Url) -> Call<(PeopleList, Option<Url>)> {
-        self.t.send(Request { method: Method::GET, route: routes::PEOPLE, url, body: None }).await.map(|r| {
-            let next = r.next_link.as_deref().and_then(|u| Url::parse(u).ok());
-            decode::<PeopleList>(r).map(|l| (l, next))
-        })
+    /// Every workspace with Webex Calling (optionally of one location), in listing order.
+    pub(crate) async fn workspaces_listing(
+        &self,
+        location_id: Option<&str>,
+        f: impl FnMut(Workspace),
+    ) -> Result<(), ApiError> {
+        let mut q = vec![("calling", "webexCalling"), ("max", "100")];
+        q.extend(location_id.map(|l| ("locationId", l)));
+        self.list::<WorkspaceList>(self.t.url(&["workspaces"], &q), f).await
+    }
+
+    /// Every virtual line (optionally of one location), in listing order.
+    pub(crate) async fn virtual_lines_listing(
+        &self,
+        location_id: Option<&str>,
+        f: impl FnMut(VirtualLine),
+    ) -> Result<(), ApiError> {
+        let mut q = vec![("max", "100")];
+        q.extend(location_id.map(|l| ("locationId", l)));
+        self.list::<VirtualLineList>(self.t.url(&["telephony", "config", "virtualLines"], &q), f).await
+    }
+
+    /// Every item of a listing, page by page (`Link: rel="next"`, followed under the
+    /// transport's link policy), in listing order.
+    async fn list<L: Listing>(&self, first: Url, mut f: impl FnMut(L::Item)) -> Result<(), ApiError> {
+        let mut url = Some(first);
+        while let Some(u) = url.take() {
+            let call = self.t.send(Request { method: Method::GET, route: L::ROUTE, url: u, body: None }).await;
+            let (page, next) = call
+                .map(|mut r| {
+                    let next = r.next_link.take();
+                    decode::<L>(r).map(|page| (page, next))
+                })
+                .result?;
+            page.items().into_iter().for_each(&mut f);
+            url = next.map(|link| self.t.follow(&link)).transpose()?;
+        }
+        Ok(())
+    }
+}
+
+/// A paged listing: its route, and the items of one page.
+trait Listing: DeserializeOwned {
+    type Item;
+    const ROUTE: &'static str;
+    fn items(self) -> Vec<Self::Item>;
+}
+
+impl Listing for PeopleList {
+    type Item = Person;
+    const ROUTE: &'static str = routes::PEOPLE;
+    fn items(self) -> Vec<Person> {
+        self.items
+    }
+}
+
+impl Listing for WorkspaceList {
+    type Item = Workspace;
+    const ROUTE: &'static str = routes::WORKSPACES;
+    fn items(self) -> Vec<Workspace> {
+        self.items
+    }
+}
+
+impl Listing for VirtualLineList {
+    type Item = VirtualLine;
+    const ROUTE: &'static str = routes::VIRTUAL_LINES;
+    fn items(self) -> Vec<VirtualLine> {
+        self.virtual_lines
     }
 }

@@ -23,6 +23,9 @@ pub enum ApiError {
     Decode(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A `Link: rel="next"` the run does not follow (it stops the run).
+    #[error("{0}")]
+    Link(Fatal),
 }
 
 /// Errors that stop the whole run (exit 1).
@@ -36,6 +39,8 @@ pub enum Fatal {
     Forbidden { method: String, message: String },
     #[error("the API looks down, stopping: {0}")]
     Outage(String),
+    #[error("refusing a next-page link: {0}")]
+    ForeignLink(String),
 }
 
 /// A Webex error body to a typed error (plain text when the body is not JSON).

@@ -11,17 +11,20 @@ fn export_all_round_trips_to_an_all_in_sync_plan() {
     let r = against(&sim, d.path(), &["export", "--all", "--out", "export.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(sim.count(GET_PEOPLE), 10, "⌈1000/100⌉ listing pages");
+    assert_eq!(sim.count("GET /v1/workspaces"), 1);
+    assert_eq!(sim.count("GET /v1/telephony/config/virtualLines"), 1);
     assert_eq!(sim.count(GET_ECBN), 1000);
-    assert_eq!(sim.stats()["total"], 1010);
+    assert_eq!(sim.count(&GET_ECBN.replace("people/{personId}", "workspaces/{workspaceId}")), 4, "a lobby per site");
+    assert_eq!(sim.stats()["total"], 10 + 1 + 1 + 1000 + 4);
     let text = std::fs::read_to_string(d.path().join("export.csv")).unwrap();
-    assert!(text.starts_with("person,selected,location_member,email,display_name,location_id,current_effective_number,current_effective_quality\n"));
-    assert_eq!(text.lines().count(), 1001);
+    assert!(text.starts_with("member,selected,location_member,kind,email,display_name,location_id,current_effective_number,current_effective_quality\n"));
+    assert_eq!(text.lines().count(), 1 + 1004);
     let s = summary(d.path(), "export");
     assert_eq!(s["mode"], "export");
     assert_eq!(s["exit_code"], 0);
     let r = against(&sim, d.path(), &["plan", "export.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("Plan: 0 to update, 1000 in sync, 0 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
+    assert!(r.stdout.contains("Plan: 0 to update, 1004 in sync, 0 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
     assert_eq!(sim.count(GET_DEPS), 0);
     assert_eq!(sim.count(PUT_ECBN), 0);
 }
@@ -34,7 +37,7 @@ fn export_by_location_and_people_file_and_none() {
     let austin = st["locations"][1]["id"].as_str().unwrap().to_string();
     let r = against(&sim, d.path(), &["export", "--all", "--location", &austin, "--out", "-"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stdout.lines().count(), 1 + 10, "{}", r.stdout);
+    assert_eq!(r.stdout.lines().count(), 1 + 10 + 1, "ten people and the lab workspace: {}", r.stdout);
     assert!(r.stdout.lines().skip(1).all(|l| l.contains(&austin)));
     // only the person column is read
     let f = write(

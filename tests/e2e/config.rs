@@ -120,8 +120,8 @@ fn export_people_resolves_emails_strictly() {
     let f = write(d.path(), "p.csv", "person\nben.okafor@example.com\nnobody@example.com\ndina.aziz@example.com\n");
     let r = against(&sim, d.path(), &["export", "--people", f.to_str().unwrap(), "--out", "e.csv"]);
     assert_eq!(r.code, 65, "{}", r.stderr);
-    assert!(r.stderr.contains("p.csv:2: person: the email `ben.okafor@example.com` matches 2 people"), "{}", r.stderr);
-    assert!(r.stderr.contains("p.csv:3: person: no person with the email `nobody@example.com`"), "{}", r.stderr);
+    assert!(r.stderr.contains("p.csv:2: member: the email `ben.okafor@example.com` matches 2 people"), "{}", r.stderr);
+    assert!(r.stderr.contains("p.csv:3: member: no person with the email `nobody@example.com`"), "{}", r.stderr);
     assert!(!d.path().join("e.csv").exists(), "no export of a file that does not resolve");
     assert_eq!(sim.count(GET_ECBN), 0);
     assert_eq!(summary(d.path(), "export")["exit_code"], 65);

@@ -15,9 +15,9 @@ fn plan_report_matches_row_by_row_and_writes_nothing() {
     let d = tmp();
     let r = against(&sim, d.path(), &["plan", sample("desired.csv").to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("Plan: 6 to update, 4 in sync, 3 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
+    assert!(r.stdout.contains("Plan: 7 to update, 5 in sync, 4 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
     let rows = rows(d.path(), "plan");
-    assert_eq!(rows.len(), 13);
+    assert_eq!(rows.len(), 16);
     let expect = [
         (2, "skipped_has_dependents", "2 members use this person as ECBN"),
         (3, "would_update", ""),
@@ -32,6 +32,9 @@ fn plan_report_matches_row_by_row_and_writes_nothing() {
         (12, "in_sync", ""),
         (13, "would_update", ""),
         (14, "in_sync", ""),
+        (15, "would_update", ""),
+        (16, "in_sync", ""),
+        (17, "skipped_has_dependents", "1 member uses this workspace as ECBN"),
     ];
     for (line, action, msg) in expect {
         let row = by_line(&rows, line);
@@ -40,8 +43,16 @@ fn plan_report_matches_row_by_row_and_writes_nothing() {
     }
     // resolved IDs and targets are reported
     let carla = by_line(&rows, 4);
-    assert_eq!(carla["person"], "carla.rossi@example.com");
-    assert_eq!(carla["person_id"], id_of("carla.rossi@example.com"));
+    assert_eq!(carla["member"], "carla.rossi@example.com");
+    assert_eq!(carla["member_id"], id_of("carla.rossi@example.com"));
+    assert_eq!(carla["kind"], "person");
+    assert_eq!(by_line(&rows, 15)["kind"], "workspace");
+    assert_eq!(by_line(&rows, 16)["kind"], "virtual_line", "from the ID's type");
+    let s = summary(d.path(), "plan");
+    assert_eq!(s["counts_by_kind"]["workspace"]["would_update"], 1);
+    assert_eq!(s["counts_by_kind"]["workspace"]["skipped_has_dependents"], 1);
+    assert_eq!(s["counts_by_kind"]["virtual_line"]["in_sync"], 1);
+    assert_eq!(s["counts_by_kind"]["person"]["would_update"], 6);
     let gus = by_line(&rows, 7);
     assert_eq!(gus["current_selected"], "DIRECT_LINE");
     assert_eq!(gus["desired_selected"], "LOCATION_MEMBER_NUMBER");
@@ -53,8 +64,7 @@ fn plan_report_matches_row_by_row_and_writes_nothing() {
     assert_eq!(by_line(&rows, 4)["attempts"], "1");
     assert_eq!(by_line(&rows, 4)["http_status"], "200");
     assert_eq!(sim.count(PUT_ECBN), 0, "plan never writes");
-    let s = summary(d.path(), "plan");
-    assert_eq!(s["counts"]["would_update"], 6);
+    assert_eq!(s["counts"]["would_update"], 7);
     assert_eq!(s["exit_code"], 0);
     assert_eq!(s["requests"][GET_ECBN], 13);
     // with --detailed-exitcode: 2 when a row would be updated
@@ -69,21 +79,31 @@ fn apply_converges_with_exact_request_economy_and_rerun_writes_nothing() {
     let desired = sample("desired.csv");
     let r = against(&sim, d.path(), &["apply", desired.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("Apply: 6 updated, 4 in sync, 3 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
+    assert!(r.stdout.contains("Apply: 7 updated, 5 in sync, 4 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
     assert!(r.stdout.contains("~ kofi.mensah@example.com DIRECT_LINE -> LOCATION_ECBN"), "{}", r.stdout);
-    // N ECBN GETs + D dependency GETs + W PUTs + R resolution requests, nothing else
+    // N ECBN GETs + D dependency GETs + W PUTs + R resolution requests, nothing else;
+    // each kind through its own endpoints
     let st = sim.stats();
     assert_eq!(sim.count(GET_ECBN), 13);
+    assert_eq!(sim.count(&GET_ECBN.replace("people/{personId}", "workspaces/{workspaceId}")), 2);
+    assert_eq!(sim.count(&GET_ECBN.replace("people/{personId}", "virtualLines/{virtualLineId}")), 1);
     assert_eq!(sim.count(GET_DEPS), 8, "6 updates + 2 skipped by live dependencies");
+    assert_eq!(sim.count(&GET_DEPS.replace("people/{personId}", "workspaces/{workspaceId}")), 2);
     assert_eq!(sim.count(PUT_ECBN), 6);
+    assert_eq!(sim.count(&PUT_ECBN.replace("people/{personId}", "workspaces/{workspaceId}")), 1);
     assert_eq!(sim.count(GET_PEOPLE), 4, "4 distinct emails, one lookup each");
-    assert_eq!(sim.count(GET_AVAIL), 1, "one phone-number target");
-    assert_eq!(st["total"], 13 + 8 + 6 + 4 + 1);
+    assert_eq!(sim.count(GET_AVAIL), 1, "one phone-number target of a person");
+    assert_eq!(
+        sim.count(&GET_AVAIL.replace("people/{personId}", "workspaces/{workspaceId}")),
+        1,
+        "and one of a workspace"
+    );
+    assert_eq!(st["total"], 16 + 10 + 7 + 4 + 2);
     // the summary books the same requests under the same route templates
     let s = summary(d.path(), "apply");
     assert_eq!(s["requests"][PUT_ECBN], 6);
     assert_eq!(s["requests"][GET_DEPS], 8);
-    assert_eq!(s["http_status"]["204"], 6);
+    assert_eq!(s["http_status"]["204"], 7);
     // the desired state, read back from the simulator
     assert_eq!(sim.ecbn_of(&id_of("ben.okafor@example.com")).0, "LOCATION_ECBN");
     assert_eq!(sim.ecbn_of(&id_of("kofi.mensah@example.com")).0, "LOCATION_ECBN");
@@ -95,18 +115,19 @@ fn apply_converges_with_exact_request_economy_and_rerun_writes_nothing() {
     assert_eq!(sim.ecbn_of(&id_of("ana.silva@example.com")).0, "DIRECT_LINE");
     assert_eq!(sim.ecbn_of(&id_of("raj.kumar@example.com")).0, "DIRECT_LINE");
     assert_eq!(sim.ecbn_of(&id_of("lena.vogel@example.com")).0, "DIRECT_LINE");
-    // rollback file: previous values, IDs only
+    // rollback file: previous values, IDs only, with the kind
     let rb = reports(d.path(), "ecbn-rollback-", ".csv");
     assert_eq!(rb.len(), 1);
     let text = std::fs::read_to_string(&rb[0]).unwrap();
-    assert!(text.starts_with("person,selected,location_member\n"));
-    assert_eq!(text.lines().count(), 7);
-    assert!(text.contains(&format!("{},DIRECT_LINE,", id_of("ben.okafor@example.com"))));
+    assert!(text.starts_with("member,selected,location_member,kind\n"));
+    assert_eq!(text.lines().count(), 8);
+    assert!(text.contains(&format!("{},DIRECT_LINE,,person", id_of("ben.okafor@example.com"))));
+    assert!(text.contains(",LOCATION_ECBN,,workspace"), "{text}");
 
     let before = sim.count(PUT_ECBN);
     let r = against(&sim, d.path(), &["apply", desired.to_str().unwrap()]);
     assert_eq!(r.code, 0);
-    assert!(r.stdout.contains("Apply: 0 updated, 10 in sync, 3 skipped"), "{}", r.stdout);
+    assert!(r.stdout.contains("Apply: 0 updated, 12 in sync, 4 skipped"), "{}", r.stdout);
     assert_eq!(sim.count(PUT_ECBN), before, "a second apply sends no PUT");
     assert_eq!(reports(d.path(), "ecbn-rollback-", ".csv").len(), 1, "no PUT, no rollback file");
 }
@@ -138,6 +159,8 @@ fn bad_file_exits_65_with_zero_requests() {
     let r = against(&sim, d.path(), &["apply", sample("desired-bad.csv").to_str().unwrap()]);
     assert_eq!(r.code, 65, "{}", r.stderr);
     assert!(r.stderr.contains("desired-bad.csv:3: selected: unknown value `SOMETIMES`"), "{}", r.stderr);
+    assert!(r.stderr.contains("desired-bad.csv:6: member: `"), "{}", r.stderr);
+    assert!(r.stderr.contains("is a HUNT_GROUP ID: hunt groups have no ECBN of their own"), "{}", r.stderr);
     assert!(r.stderr.contains("desired-bad.csv:14:"), "blank line counted: {}", r.stderr);
     assert_eq!(sim.stats()["total"], 0);
     let s = summary(d.path(), "apply");
@@ -239,7 +262,7 @@ fn unauthorized_and_forbidden_stop_the_run() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("401"), "{}", r.stderr);
     assert_eq!(sim.stats()["total"], 1, "the first request goes alone and stops the run");
-    assert_eq!(summary(d.path(), "apply")["counts"]["not_attempted"], 13);
+    assert_eq!(summary(d.path(), "apply")["counts"]["not_attempted"], 16);
     // a read-only token: reads succeed, the first PUT is refused, the run stops
     let mut c = job(&sim, d.path(), &["apply", desired.to_str().unwrap()]);
     c.env("WEBEX_TOKEN", "read-only-token");
@@ -249,7 +272,7 @@ fn unauthorized_and_forbidden_stop_the_run() {
     assert_eq!(sim.count(PUT_ECBN), 1, "only the first PUT was sent");
     let s = summary(d.path(), "apply");
     assert_eq!(s["counts"]["failed"], 1);
-    assert_eq!(s["counts"]["not_attempted"], 5);
+    assert_eq!(s["counts"]["not_attempted"], 6);
     assert_eq!(s["exit_code"], 1);
 }
 
@@ -279,7 +302,7 @@ fn max_changes_guard_exits_69_without_writing() {
     assert_eq!(summary(d.path(), "apply")["exit_code"], 69);
     let r = against(&sim, d.path(), &["--max-changes", "5", "plan", sample("desired.csv").to_str().unwrap()]);
     assert_eq!(r.code, 69);
-    let r = against(&sim, d.path(), &["--max-changes", "6", "apply", sample("desired.csv").to_str().unwrap()]);
+    let r = against(&sim, d.path(), &["--max-changes", "7", "apply", sample("desired.csv").to_str().unwrap()]);
     assert_eq!(r.code, 0);
 }
 
@@ -297,7 +320,7 @@ fn check_is_offline() {
     ]);
     let r = run(&mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("Check: 13 valid, 0 invalid."));
+    assert!(r.stdout.contains("Check: 16 valid, 0 invalid."));
     assert!(rows(d.path(), "check").iter().all(|r| r["action"] == "valid"));
     let mut c = cmd(d.path());
     c.env_remove("WEBEX_TOKEN").args(["--report-dir", "reports", "check", sample("desired-bad.csv").to_str().unwrap()]);
@@ -308,9 +331,9 @@ fn check_is_offline() {
     let rows = rows(d.path(), "check");
     let first = by_line(&rows, 2);
     assert_eq!(first["action"], "invalid");
-    assert!(first["message"].contains("appears again on line 10"), "{first:?}");
+    assert!(first["message"].contains("the same member appears again on line 10"), "{first:?}");
     assert!(by_line(&rows, 10)["message"].contains("appears again on line 2"));
-    assert!(r.stderr.contains("desired-bad.csv:2: person: the same person appears again on line 10"), "{}", r.stderr);
+    assert!(r.stderr.contains("desired-bad.csv:2: member: the same member appears again on line 10"), "{}", r.stderr);
     let s = summary(d.path(), "check");
     assert_eq!(s["counts"]["invalid"], 12);
     assert_eq!(s["counts"]["valid"], 0);
@@ -324,7 +347,7 @@ fn sandbox_apply_twice() {
     c.env_remove("WEBEX_TOKEN").args(["--sandbox", "apply", desired.to_str().unwrap()]);
     let r = run(&mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("Apply: 6 updated"), "{}", r.stdout);
+    assert!(r.stdout.contains("Apply: 7 updated"), "{}", r.stdout);
     assert!(d.path().join("ecbn-reports/sandbox-state.json").exists());
     let r = run(&mut c);
     assert_eq!(r.code, 0);
@@ -416,7 +439,7 @@ fn progress_bar_on_a_terminal_only() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("rows"), "a progress bar on a terminal: {text}");
-    assert!(text.contains("Plan: 6 to update"), "{text}");
+    assert!(text.contains("Plan: 7 to update"), "{text}");
     // without a terminal: no bar
     let mut c = cmd(d.path());
     c.args(["--sandbox", "plan", sample("desired.csv").to_str().unwrap()]);

@@ -27,7 +27,7 @@ fn mixed_identifiers_and_phone_formats_reach_the_right_state() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("Apply: 5 updated"), "{}", r.stdout);
     let lobby = "Y2lzY29zcGFyazovL3VzL1BMQUNFLzVhM2MwMDAwLTAwMDAtNDAwMC04MDAwLTAwMDAwMDAwMDUwMQ";
-    let desk = "Y2lzY29zcGFyazovL3VzL1ZJUlRVQUxfTElORS81YTNjMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDA2MDE";
+    let desk = "Y2lzY29zcGFyazovL3VzL1ZJUlRVQUxfUFJPRklMRS81YTNjMDAwMC0wMDAwLTQwMDAtODAwMC0wMDAwMDAwMDA2MDE";
     for (who, target) in [
         ("gus.berg@example.com", lobby.to_string()),
         ("femi.adeyemi@example.com", lobby.to_string()),
@@ -65,11 +65,11 @@ fn resolution_errors_are_found_before_any_write() {
     assert_eq!(sim.count(PUT_ECBN), 0);
     assert_eq!(sim.count(GET_ECBN), 0, "resolution errors stop the run before the read phase");
     let e = &r.stderr;
-    assert!(e.contains("m.csv:3: person: no person with the email `nobody@example.com`"), "{e}");
+    assert!(e.contains("m.csv:3: member: no person with the email `nobody@example.com`"), "{e}");
     assert!(e.contains("m.csv:4: location_member: +15125550190 is not a valid ECBN target"), "{e}");
     assert!(e.contains("m.csv:5: location_member: +14085550208 is not an active number"), "{e}");
-    assert!(e.contains("m.csv:2: person: the same person appears again on line 6"), "{e}");
-    assert!(e.contains("m.csv:6: person: the same person appears again on line 2"), "{e}");
+    assert!(e.contains("m.csv:2: member: the same member appears again on line 6"), "{e}");
+    assert!(e.contains("m.csv:6: member: the same member appears again on line 2"), "{e}");
 }
 
 #[test]
@@ -135,7 +135,7 @@ fn xlsx_and_csv_give_identical_plans() {
     let key = |rows: &[std::collections::HashMap<String, String>]| {
         let mut v: Vec<(String, String, String)> = rows
             .iter()
-            .map(|r| (r["person_id"].clone(), r["action"].clone(), r["desired_location_member_id"].clone()))
+            .map(|r| (r["member_id"].clone(), r["action"].clone(), r["desired_location_member_id"].clone()))
             .collect();
         v.sort();
         v
@@ -145,7 +145,7 @@ fn xlsx_and_csv_give_identical_plans() {
     // without --sheet the first sheet is read: it has no such columns
     let r3 = against(&sim, d.path(), &["plan", x.to_str().unwrap()]);
     assert_eq!(r3.code, 65);
-    assert!(r3.stderr.contains("missing required column `person`"), "{}", r3.stderr);
+    assert!(r3.stderr.contains("missing required column `member`"), "{}", r3.stderr);
     let r4 = against(&sim, d.path(), &["--sheet", "Nope", "plan", x.to_str().unwrap()]);
     assert_eq!(r4.code, 65);
     assert!(r4.stderr.contains("no sheet named `Nope`"), "{}", r4.stderr);
@@ -201,7 +201,7 @@ fn apply_then_apply_rollback_restores_the_original_state() {
     let rb = reports(d.path(), "ecbn-rollback-", ".csv").pop().unwrap();
     let r = against(&sim, d.path(), &["apply", rb.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("Apply: 6 updated"), "{}", r.stdout);
+    assert!(r.stdout.contains("Apply: 7 updated"), "{}", r.stdout);
     assert!(settings(sim.state()) == original, "the rollback restores every ECBN setting in /_sim/state");
 }
 
@@ -218,6 +218,6 @@ fn previous_none_is_unrestorable_and_listed() {
     // a PUT was sent, so the rollback file exists; it holds no line that cannot be applied
     let rb = reports(d.path(), "ecbn-rollback-", ".csv");
     assert_eq!(rb.len(), 1);
-    assert_eq!(std::fs::read_to_string(&rb[0]).unwrap(), "person,selected,location_member\n");
+    assert_eq!(std::fs::read_to_string(&rb[0]).unwrap(), "member,selected,location_member,kind\n");
     assert!(s["report_files"].as_array().unwrap().iter().any(|f| f.as_str().unwrap().contains("ecbn-rollback-")));
 }

@@ -194,7 +194,7 @@ fn dropped_put_responses_never_leave_a_wrong_state() {
     assert!(sim.stats()["by_route"][PUT_ECBN]["dropped"].as_u64().unwrap_or(0) > 0);
     assert_eq!(sim.post("/_sim/faults", serde_json::json!({"drop_rate": 0})), 200);
     let r = against(&sim, d.path(), &["plan", sample("desired.csv").to_str().unwrap()]);
-    assert!(r.stdout.contains("Plan: 0 to update, 10 in sync, 3 skipped"), "{}", r.stdout);
+    assert!(r.stdout.contains("Plan: 0 to update, 12 in sync, 4 skipped"), "{}", r.stdout);
 }
 
 /// `kill -SIG pid` without a libc dependency.

@@ -23,7 +23,7 @@ pub(super) async fn read(
     let mut differ = Vec::new();
     let mut answers = futures_util::stream::iter(rows)
         .map(|row| async move {
-            let call = client.get_ecbn(row.stage.member.as_str()).await;
+            let call = client.get_ecbn(row.stage.kind, row.stage.member.as_str()).await;
             (row, call)
         })
         .buffer_unordered(concurrency);
@@ -62,7 +62,8 @@ pub(super) async fn dependencies(
     let (mut to_write, mut skipped_for_dependents) = (Vec::new(), Vec::new());
     let mut answers = futures_util::stream::iter(rows)
         .map(|row| async move {
-            let call = client.get_dependencies(row.stage.want.member.as_str()).await;
+            let want = &row.stage.want;
+            let call = client.get_dependencies(want.kind, want.member.as_str()).await;
             (row, call)
         })
         .buffer_unordered(concurrency);
@@ -71,9 +72,9 @@ pub(super) async fn dependencies(
         match call.result {
             Ok(deps) => {
                 row.trail.dependents = Some(deps.dependent_member_count);
-                match plan::skip_by_dependencies(&deps) {
+                match plan::skip_by_dependencies(&deps, row.stage.want.kind) {
                     Some(skip) => {
-                        if matches!(skip, Skip::Dependents(_)) {
+                        if matches!(skip, Skip::Dependents { .. }) {
                             skipped_for_dependents.push(row.stage.want.member.uuid().clone());
                         }
                         sink.finish(row, Verdict::Skipped(skip));
@@ -117,7 +118,8 @@ pub(super) async fn write(
                 continue;
             }
             in_flight.push(async move {
-                let call = client.put_ecbn(row.stage.want.member.as_str(), &put_body(&row.stage.want)).await;
+                let want = &row.stage.want;
+                let call = client.put_ecbn(want.kind, want.member.as_str(), &put_body(want)).await;
                 (row, call)
             });
         }

@@ -16,51 +16,70 @@ pub(crate) mod put_errors {
     pub(crate) const SELF_MEMBER: i64 = 27405;
 }
 
-/// Quality of a member's number [doc]: inactive or missing → INVALID; hunt groups →
-/// NOT_RECOMMENDED; people, workspaces, virtual lines → RECOMMENDED.
+/// Quality of a member's number [doc]: an active number of a person or workspace is
+/// RECOMMENDED, of anything else (virtual lines, hunt groups) NOT_RECOMMENDED; an
+/// inactive or missing number is INVALID.
 pub(crate) fn number_quality(m: &Member) -> &'static str {
     match m.active_number() {
         None => "INVALID",
-        Some(_) if m.kind == "HUNT_GROUP" => "NOT_RECOMMENDED",
-        Some(_) => "RECOMMENDED",
+        Some(_) if matches!(m.kind.as_str(), "PEOPLE" | "PLACE") => "RECOMMENDED",
+        Some(_) => "NOT_RECOMMENDED",
     }
 }
 
+/// [guess] The effective level of a member's own valid number in the direct-line and
+/// location-member blocks (the spec's levels have no LOCATION_MEMBER_NUMBER).
+const OWN_NUMBER_LEVEL: &str = "DIRECT_LINE";
+
+/// [guess] A location's main number, as a location ECBN, is RECOMMENDED.
+const MAIN_NUMBER_QUALITY: &str = "RECOMMENDED";
+
+/// The location's own ECBN.
+struct LocationEcbn {
+    number: Option<String>,
+    /// LOCATION_ECBN (a member's number), LOCATION_NUMBER (the main number) or NONE.
+    level: &'static str,
+    quality: &'static str,
+    /// [doc] the block's names: the location's name and ".".
+    name: Option<String>,
+}
+
 impl Org {
-    /// The location's own ECBN: (number, level, quality).
-    fn location_ecbn(&self, m: &Member) -> (Option<String>, &'static str, &'static str) {
+    /// The location's own ECBN: a member's number, else the main number, else none.
+    fn location_ecbn(&self, m: &Member) -> LocationEcbn {
         let Some(loc) = self.location_of(m) else {
-            return (None, "NONE", "INVALID");
+            return LocationEcbn { number: None, level: "NONE", quality: "INVALID", name: None };
         };
+        let name = Some(loc.name.clone());
         if loc.ecbn.selected == "LOCATION_MEMBER_NUMBER"
             && let Some(t) = loc.ecbn.location_member_id.as_deref().and_then(|id| self.member(id))
         {
             let tm = &self.state.members[t];
             if let Some(n) = tm.active_number() {
-                return (Some(n.to_string()), "LOCATION_MEMBER_NUMBER", number_quality(tm));
+                let quality = number_quality(tm);
+                return LocationEcbn { number: Some(n.to_string()), level: "LOCATION_ECBN", quality, name };
             }
         }
         match &loc.main_number {
-            Some(n) => (Some(n.clone()), "LOCATION_NUMBER", "RECOMMENDED"),
-            None => (None, "NONE", "INVALID"),
+            Some(n) => {
+                LocationEcbn { number: Some(n.clone()), level: "LOCATION_NUMBER", quality: MAIN_NUMBER_QUALITY, name }
+            }
+            None => LocationEcbn { number: None, level: "NONE", quality: "INVALID", name },
         }
     }
 
-    /// [guess] The option's own number if valid, else the location's ECBN, else the
-    /// location's main number, else NONE. `quality` describes the option's own number.
-    fn effective(&self, m: &Member, own: Option<&str>, own_level: &str, own_quality: &str) -> EcbnInfo {
+    /// [guess] The option's own number if valid, else the location's ECBN (or main
+    /// number), else NONE. `quality` describes the option's own number.
+    fn effective(&self, m: &Member, own: Option<&str>, own_quality: &str) -> EcbnInfo {
         let (level, value) = match own {
-            Some(n) if own_quality != "INVALID" => (own_level.to_string(), Some(n.to_string())),
+            Some(n) if own_quality != "INVALID" => (OWN_NUMBER_LEVEL, Some(n.to_string())),
             _ => {
-                let (n, lvl, _) = self.location_ecbn(m);
-                match n {
-                    Some(n) => (if lvl == "NONE" { "NONE".into() } else { "LOCATION_ECBN".to_string() }, Some(n)),
-                    None => ("NONE".into(), None),
-                }
+                let loc = self.location_ecbn(m);
+                (loc.level, loc.number)
             }
         };
         EcbnInfo {
-            effective_level: Some(level),
+            effective_level: Some(level.to_string()),
             effective_value: value,
             quality: Some(own_quality.to_string()),
             ..Default::default()
@@ -75,14 +94,16 @@ impl Org {
             phone_number: m.phone_number.clone(),
             first_name: m.first_name.clone(),
             last_name: m.last_name.clone(),
-            ..self.effective(m, m.active_number(), "DIRECT_LINE", own_q)
+            ..self.effective(m, m.active_number(), own_q)
         };
-        let (loc_n, loc_level, loc_q) = self.location_ecbn(m);
+        let loc = self.location_ecbn(m);
         let location = EcbnInfo {
-            phone_number: loc_n.clone(),
-            effective_level: Some(loc_level.to_string()),
-            effective_value: loc_n.clone(),
-            quality: Some(loc_q.to_string()),
+            phone_number: loc.number.clone(),
+            first_name: loc.name.clone(),
+            last_name: loc.name.as_ref().map(|_| ".".to_string()),
+            effective_level: Some(loc.level.to_string()),
+            effective_value: loc.number.clone(),
+            quality: Some(loc.quality.to_string()),
             ..Default::default()
         };
         let member_info = ecbn.location_member_id.as_deref().and_then(|id| self.member(id)).map(|t| {
@@ -93,7 +114,7 @@ impl Org {
                 last_name: tm.last_name.clone(),
                 member_id: Some(tm.id.clone()),
                 member_type: Some(tm.kind.clone()),
-                ..self.effective(m, tm.active_number(), "LOCATION_MEMBER_NUMBER", number_quality(tm))
+                ..self.effective(m, tm.active_number(), number_quality(tm))
             }
         });
         EcbnGet {
@@ -102,8 +123,8 @@ impl Org {
             location_ecbn_info: Some(location),
             location_member_info: member_info,
             default_info: Some(EcbnInfo {
-                effective_value: loc_n,
-                quality: Some(loc_q.to_string()),
+                effective_value: loc.number,
+                quality: Some(loc.quality.to_string()),
                 ..Default::default()
             }),
             elin_enabled: Some(false),

@@ -1,4 +1,5 @@
 use super::*;
+use crate::ids::Kind;
 use crate::sim::SAMPLE_ORG;
 
 fn org() -> Org {
@@ -64,12 +65,16 @@ fn put_validation_rules() {
     let g = o.ecbn_get(eva);
     let d = g.direct_line_info.unwrap();
     assert_eq!(d.quality.as_deref(), Some("INVALID"));
-    assert_eq!(d.effective_level.as_deref(), Some("LOCATION_ECBN"));
+    // HQ's ECBN is its main number
+    assert_eq!(d.effective_level.as_deref(), Some("LOCATION_NUMBER"));
     assert_eq!(d.effective_value.as_deref(), Some("+14085550100"));
     // null selected leaves the value unchanged
     o.put_ecbn(eva, &EcbnPut { selected: Some(serde_json::Value::Null), ..Default::default() }).unwrap();
     assert_eq!(o.ecbn_get(eva).selected.as_deref(), Some("DIRECT_LINE"));
-    assert_eq!(o.person(&o.state.locations[0].id.clone()).unwrap_err().code, 4008);
+    assert_eq!(o.member_of(&o.state.locations[0].id.clone(), Kind::Person).unwrap_err().code, 4008);
+    // a person is not found at the workspace endpoints
+    let ana_id = o.state.members[ana].id.clone();
+    assert_eq!(o.member_of(&ana_id, Kind::Workspace).unwrap_err().status, 404);
 }
 
 #[test]
@@ -82,6 +87,66 @@ fn location_default_and_available_numbers() {
     assert_eq!(nums.len(), 1);
     assert_eq!(nums[0].owner.as_ref().unwrap().kind, "PLACE");
     let all = o.available_numbers(gus, None, None);
-    assert!(all.iter().all(|n| n.owner.as_ref().unwrap().id != o.state.members[gus].id));
+    assert!(all.iter().all(|n| n.owner.as_ref().is_none_or(|o2| o2.id != o.state.members[gus].id)));
     assert!(all.iter().any(|n| n.state.as_deref() == Some("INACTIVE")));
+    // the location's main number is listed, with no owner [doc: isMainNumber]
+    let main: Vec<_> = all.iter().filter(|n| n.is_main_number).collect();
+    assert_eq!(main.len(), 1);
+    assert_eq!(main[0].phone_number.as_deref(), Some("+14085550100"));
+    assert!(main[0].owner.is_none());
+    // owners: first/last name for people and virtual lines, a display name for
+    // workspaces and hunt groups [doc]
+    for n in all.iter().filter_map(|n| n.owner.as_ref()) {
+        let named = n.kind == "PEOPLE" || n.kind == "VIRTUAL_LINE";
+        assert_eq!(n.first_name.is_some(), named, "{n:?}");
+        assert_eq!(n.display_name.is_some(), !named, "{n:?}");
+    }
+}
+
+#[test]
+fn blocks_follow_the_published_spec() {
+    let o = org();
+    let levels = ["DIRECT_LINE", "LOCATION_ECBN", "LOCATION_NUMBER", "NONE"];
+    for i in 0..o.state.members.len() {
+        if o.state.members[i].ecbn.is_none() {
+            continue; // hunt groups have no ECBN of their own
+        }
+        let g = o.ecbn_get(i);
+        let blocks = [&g.direct_line_info, &g.location_ecbn_info, &g.location_member_info];
+        for b in blocks.into_iter().flatten() {
+            let level = b.effective_level.as_deref().unwrap();
+            assert!(levels.contains(&level), "{level} is not a level of the spec");
+        }
+        // the location block names the location, with "." as its last name
+        let loc = g.location_ecbn_info.unwrap();
+        assert!(loc.first_name.is_some() && loc.last_name.as_deref() == Some("."), "{loc:?}");
+    }
+    // a virtual line's active number is NOT_RECOMMENDED; a workspace's is RECOMMENDED
+    let dev = idx(&o, "dev.patel@example.com");
+    let desk = o.ecbn_get(dev).location_member_info.unwrap();
+    assert_eq!(desk.member_type.as_deref(), Some("VIRTUAL_LINE"));
+    assert_eq!(desk.quality.as_deref(), Some("NOT_RECOMMENDED"));
+    assert_eq!(desk.effective_level.as_deref(), Some("DIRECT_LINE"));
+    let lobby = o.state.members.iter().position(|m| m.display_name.as_deref() == Some("HQ Lobby")).unwrap();
+    assert_eq!(o.ecbn_get(lobby).direct_line_info.unwrap().quality.as_deref(), Some("RECOMMENDED"));
+}
+
+#[test]
+fn listings_of_workspaces_and_virtual_lines() {
+    let o = org();
+    let ws = o.workspaces(&ListQuery { calling: Some("webexCalling".into()), ..Default::default() });
+    assert_eq!(ws.len(), 3);
+    assert!(ws.iter().all(|w| w.calling.as_ref().unwrap().webex_calling.as_ref().unwrap().location_id.is_some()));
+    let austin = o.state.locations[1].id.clone();
+    let in_austin = o.workspaces(&ListQuery { location_ids: vec![austin.clone()], ..Default::default() });
+    assert_eq!(in_austin.iter().map(|w| w.display_name.clone().unwrap()).collect::<Vec<_>>(), ["Austin Lab"]);
+    let vls = o.virtual_lines(&ListQuery::default());
+    assert_eq!(vls.len(), 1);
+    assert_eq!(vls[0].location.as_ref().unwrap().name.as_deref(), Some("HQ"));
+    assert!(o.virtual_lines(&ListQuery { location_ids: vec![austin], ..Default::default() }).is_empty());
+    // a hunt group has dependents but no ECBN of its own
+    let reception = o.state.members.iter().find(|m| m.kind == "HUNT_GROUP").unwrap().id.clone();
+    let h = o.hunt_group(&reception).unwrap();
+    assert_eq!(o.dependencies(h).dependent_member_count, 0);
+    assert!(o.member_of(&reception, Kind::Workspace).is_err());
 }

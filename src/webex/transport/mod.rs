@@ -8,6 +8,7 @@ mod adapt;
 mod budget;
 mod exchange;
 mod gate;
+mod link;
 mod pace;
 mod policy;
 mod request;
@@ -143,6 +144,16 @@ impl Transport {
             url.set_query(None);
         }
         url
+    }
+
+    /// The URL of a `Link: rel="next"`, under the run's link policy (`link`); a link
+    /// the policy refuses stops the run.
+    pub(crate) fn follow(&self, link: &str) -> Result<Url, ApiError> {
+        link::follow(link, &self.cfg.base_url, self.cfg.org_id.as_deref()).map_err(|why| {
+            let f = Fatal::ForeignLink(why);
+            self.set_fatal(f.clone());
+            ApiError::Link(f)
+        })
     }
 
     pub(crate) fn stats(&self) -> Stats {
