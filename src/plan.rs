@@ -2,6 +2,7 @@
 //! network; every decision about a row comes from these functions over plain values.
 
 use crate::ids::{Kind, Uuid, WebexId};
+use crate::report::names;
 use crate::row::{
     Current, Desired, Email, Failure, Field, MemberRef, Parsed, Problem, Reading, Resolved, Row, RowError, RowErrors,
     Setting, Skip, TargetRef, Unresolved, Warning, excerpt,
@@ -162,6 +163,17 @@ pub(crate) fn reading(get: &EcbnGet) -> Reading {
         },
     });
     let mut r = Reading { selected: selected.into(), current, ..Default::default() };
+    if let Some(d) = &get.direct_line_info {
+        r.member_name = names::full_name(d.first_name.as_deref(), d.last_name.as_deref());
+    }
+    if let Some(m) = &get.location_member_info
+        && let Some(id) = &m.member_id
+    {
+        let noun = m.member_type.as_deref().and_then(names::noun_of_type);
+        let name = names::full_name(m.first_name.as_deref(), m.last_name.as_deref());
+        let label = name.map_or_else(|| id.as_str().into(), |n| names::target(&n, None, noun).into());
+        r.configured = Some((WebexId::from_api(id), label));
+    }
     if let Some(b) = get.effective_block() {
         r.effective_number = b.effective_value.as_deref().unwrap_or("").into();
         r.effective_quality = b.quality.as_deref().unwrap_or("").into();

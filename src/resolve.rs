@@ -5,6 +5,7 @@
 
 use crate::ids::{Kind, WebexId};
 use crate::phone;
+use crate::report::names;
 use crate::row::{
     Desired, Email, Failure, Field, LookedUp, MemberRef, Problem, Resolved, Row, RowErrors, Setting, TargetRef,
     Unresolved,
@@ -77,9 +78,19 @@ impl EmailBook {
         }
     }
 
-    fn id(&self, email: &Email, field: Field) -> Result<WebexId, Unresolved> {
+    /// The person's ID and how a person reads them (`Ana Silva <ana@…>`).
+    fn id(&self, email: &Email, field: Field) -> Result<(WebexId, Box<str>), Unresolved> {
         let p = self.person(email).map_err(|why| not_found(why, email, field))?;
-        Ok(WebexId::from_api(&p.id))
+        let name = p
+            .display_name
+            .clone()
+            .map(Box::from)
+            .or_else(|| names::full_name(p.first_name.as_deref(), p.last_name.as_deref()));
+        let label = match name {
+            Some(n) => names::target(&n, Some(email.as_str()), None).into(),
+            None => email.as_str().into(),
+        };
+        Ok((WebexId::from_api(&p.id), label))
     }
 }
 
@@ -135,21 +146,21 @@ fn halfway(d: &Desired, book: &EmailBook) -> Halfway {
     let member = match &d.member {
         MemberRef::Id(id) => id.clone(),
         MemberRef::Email(e) => match book.id(e, Field::Member) {
-            Ok(id) => id,
+            Ok((id, _)) => id,
             Err(u) => return Halfway::Not(u),
         },
     };
-    let setting = match d.setting.clone() {
-        Setting::DirectLine => Setting::DirectLine,
-        Setting::LocationEcbn => Setting::LocationEcbn,
-        Setting::LocationMember(TargetRef::Id(id)) => Setting::LocationMember(id),
+    let (setting, target_label) = match d.setting.clone() {
+        Setting::DirectLine => (Setting::DirectLine, None),
+        Setting::LocationEcbn => (Setting::LocationEcbn, None),
+        Setting::LocationMember(TargetRef::Id(id)) => (Setting::LocationMember(id), None),
         Setting::LocationMember(TargetRef::Email(e)) => match book.id(&e, Field::LocationMember) {
-            Ok(id) => Setting::LocationMember(id),
+            Ok((id, label)) => (Setting::LocationMember(id), Some(label)),
             Err(u) => return Halfway::Not(u),
         },
         Setting::LocationMember(TargetRef::Phone(number)) => return Halfway::Phone { member, kind: d.kind, number },
     };
-    Halfway::Done(Resolved { member, kind: d.kind, setting })
+    Halfway::Done(Resolved { member, kind: d.kind, setting, target_label })
 }
 
 async fn resolve_phones(
@@ -184,14 +195,20 @@ async fn resolve_phones(
         .buffer_unordered(concurrency.max(1));
     while let Some((i, r, answer)) = s.next().await {
         let Row { line, written, trail, stage: (member, kind, number) } = r;
-        let stage = target_of(answer, &number).map(|t| Resolved { member, kind, setting: Setting::LocationMember(t) });
+        let stage = target_of(answer, &number).map(|(t, label)| Resolved {
+            member,
+            kind,
+            setting: Setting::LocationMember(t),
+            target_label: Some(label),
+        });
         out[i] = Some(Row { line, written, trail, stage });
     }
     out.into_iter().flatten().collect()
 }
 
-/// The member whose active number `number` is, among a member's valid targets.
-fn target_of(answer: Result<AvailableNumbers, ApiError>, number: &str) -> Result<WebexId, Unresolved> {
+/// The member whose active number `number` is, among a member's valid targets, and how
+/// a person reads it (`Lobby Phone, workspace`; the number when the owner has no name).
+fn target_of(answer: Result<AvailableNumbers, ApiError>, number: &str) -> Result<(WebexId, Box<str>), Unresolved> {
     let invalid = |problem| Unresolved::Invalid(RowErrors::one(Field::LocationMember, problem));
     let list = match answer {
         Ok(list) => list,
@@ -209,7 +226,13 @@ fn target_of(answer: Result<AvailableNumbers, ApiError>, number: &str) -> Result
             state: n.state.as_deref().unwrap_or("unknown").into(),
         })),
         Some(n) => match &n.owner {
-            Some(o) => Ok(WebexId::from_api(&o.id)),
+            Some(o) => {
+                let name = names::full_name(o.first_name.as_deref(), o.last_name.as_deref())
+                    .or_else(|| o.display_name.clone().map(Box::from));
+                let label = name
+                    .map_or_else(|| number.into(), |n| names::target(&n, None, names::noun_of_type(&o.kind)).into());
+                Ok((WebexId::from_api(&o.id), label))
+            }
             None => Err(invalid(Problem::NumberWithoutOwner(number.into()))),
         },
         None => Err(invalid(Problem::NotATarget(number.into()))),

@@ -5,7 +5,7 @@ use super::{Mode, Stamp};
 use crate::config::Settings;
 use crate::error::{Error, Outcome};
 use crate::ids::Kind;
-use crate::report::{self, Action, Printer, ReportSet, RowLine, Summary};
+use crate::report::{self, Action, Printer, ReportSet, RowLine, Summary, names};
 use crate::row::{Differs, Row, Stage, Verdict};
 use crate::webex::Stats;
 use crate::wire::Selected;
@@ -109,7 +109,7 @@ impl Sink {
             current_effective_number: read.map(|r| &*r.effective_number).unwrap_or(""),
             current_effective_quality: read.map(|r| &*r.effective_quality).unwrap_or(""),
         };
-        self.print(&line, row.written.target());
+        self.print(&line, &labels(&row, &wish));
         *self.counts.entry(action).or_default() += 1;
         if let Some(kind) = wish.kind {
             *self.counts_by_kind.entry((kind, action)).or_default() += 1;
@@ -125,16 +125,14 @@ impl Sink {
         self.span.pb_inc(1);
     }
 
-    /// `~ who FROM -> TO`, `! who skipped: …`, `x who failed: …`.
-    fn print(&self, r: &RowLine<'_>, target_as_written: &str) {
-        let who = r.member;
+    /// `~ who FROM -> TO`, `! who skipped: …`, `x who failed: …`, members named as a
+    /// person reads them.
+    fn print(&self, r: &RowLine<'_>, labels: &Labels) {
+        let who = &labels.member;
         match r.action {
             Action::WouldUpdate | Action::Updated => {
-                // the target as the file wrote it (an email or a number reads better)
-                let target =
-                    if target_as_written.is_empty() { r.desired_location_member_id } else { target_as_written };
-                let to = describe(r.desired_selected, target);
-                let from = describe(r.current_selected, r.current_location_member_id);
+                let to = describe(r.desired_selected, &labels.target);
+                let from = describe(r.current_selected, &labels.current_target);
                 self.printer.line(&format!("~ {who} {from} -> {to}"));
             }
             Action::SkippedHasDependents => self.printer.line(&format!("! {who} skipped: {}", r.message)),
@@ -273,6 +271,39 @@ pub(crate) fn summary_line(mode: Mode, c: impl Fn(Action) -> u64) -> String {
         0 => format!("{line}."),
         n => format!("{line}; {n} not attempted."),
     }
+}
+
+/// How a row's member and targets read on stdout.
+struct Labels {
+    member: String,
+    target: String,
+    current_target: String,
+}
+
+/// Names from what the run learned (no extra request): the ECBN GET's blocks, the
+/// resolution's answers, an email the file gave; else the IDs as written.
+fn labels<S>(row: &Row<S>, wish: &crate::row::Wish<'_>) -> Labels {
+    let read = row.trail.read.as_deref();
+    let written = &row.written;
+    let email = written.member().contains('@').then(|| written.member());
+    let member = names::member(read.and_then(|r| r.member_name.as_deref()), email, wish.kind, written.member());
+    let configured = read.and_then(|r| r.configured.as_ref());
+    // the configured member's label, when `id` is that member
+    let known = |id: &str| {
+        let id = crate::ids::WebexId::from_api(id);
+        configured.filter(|(c, _)| *c == id).map(|(_, label)| label.to_string())
+    };
+    let desired_id = wish.target_id.unwrap_or("");
+    let target = wish
+        .target_label
+        .map(str::to_string)
+        .or_else(|| (!desired_id.is_empty()).then(|| known(desired_id)).flatten())
+        .unwrap_or_else(|| {
+            if written.target().is_empty() { desired_id.to_string() } else { written.target().to_string() }
+        });
+    let current_id = read.and_then(|r| r.current.as_ref()?.member.as_ref()).map(|m| m.as_str()).unwrap_or("");
+    let current_target = known(current_id).unwrap_or_else(|| current_id.to_string());
+    Labels { member, target, current_target }
 }
 
 /// `LOCATION_MEMBER_NUMBER(target)` for stdout lines; `?` when nothing was read.

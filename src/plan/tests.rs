@@ -25,7 +25,7 @@ fn get(sel: &str, member: Option<&str>) -> EcbnGet {
     }
 }
 fn resolved(member: u32, setting: Setting<WebexId>) -> Resolved {
-    Resolved { member: WebexId::parse(&pid(member)).unwrap(), kind: Kind::Person, setting }
+    Resolved { member: WebexId::parse(&pid(member)).unwrap(), kind: Kind::Person, setting, target_label: None }
 }
 fn id(n: u32) -> WebexId {
     WebexId::parse(&pid(n)).unwrap()

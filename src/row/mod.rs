@@ -164,6 +164,9 @@ pub(crate) struct Resolved {
     pub(crate) member: WebexId,
     pub(crate) kind: Kind,
     pub(crate) setting: Setting<WebexId>,
+    /// The target as a person reads it, when resolution named it (an owner of a phone
+    /// number, a person with an email).
+    pub(crate) target_label: Option<Box<str>>,
 }
 
 /// The stage of a row just read from the file.
@@ -226,12 +229,20 @@ pub(crate) struct Reading {
     pub(crate) effective_number: Box<str>,
     pub(crate) effective_quality: Box<str>,
     pub(crate) warning: Option<Warning>,
+    /// The member's own name (the direct-line block's).
+    pub(crate) member_name: Option<Box<str>>,
+    /// The member configured as LOCATION_MEMBER_NUMBER target (now or earlier), and its
+    /// label (the location-member block's).
+    pub(crate) configured: Option<(WebexId, Box<str>)>,
 }
+
 /// What a stage knows of a row's wish, for the report; `None` shows the cell as written.
 #[derive(Debug, Default)]
 pub(crate) struct Wish<'a> {
     pub(crate) member_id: Option<&'a str>,
     pub(crate) kind: Option<Kind>,
+    /// The target as a person reads it, when known.
+    pub(crate) target_label: Option<&'a str>,
     pub(crate) selected: Option<Selected>,
     pub(crate) target_id: Option<&'a str>,
 }
@@ -249,6 +260,7 @@ impl Stage for Desired {
                 MemberRef::Email(_) => None,
             },
             kind: Some(self.kind),
+            target_label: None,
             selected: Some(self.setting.selected()),
             target_id: match self.setting.target() {
                 Some(TargetRef::Id(id)) => Some(id.as_str()),
@@ -263,6 +275,7 @@ impl Stage for Resolved {
         Wish {
             member_id: Some(self.member.as_str()),
             kind: Some(self.kind),
+            target_label: self.target_label.as_deref(),
             selected: Some(self.setting.selected()),
             target_id: self.setting.target().map(WebexId::as_str),
         }

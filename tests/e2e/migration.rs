@@ -202,6 +202,17 @@ fn apply_then_apply_rollback_restores_the_original_state() {
     let r = against(&sim, d.path(), &["apply", rb.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("Apply: 7 updated"), "{}", r.stdout);
+    // today's targets named from the location-member block of the ECBN GET
+    assert!(
+        r.stdout.contains("~ Femi Adeyemi LOCATION_MEMBER_NUMBER(Lobby Phone, workspace) -> DIRECT_LINE"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("~ Break Room (workspace) LOCATION_MEMBER_NUMBER(Reception, hunt group) -> LOCATION_ECBN"),
+        "{}",
+        r.stdout
+    );
     assert!(settings(sim.state()) == original, "the rollback restores every ECBN setting in /_sim/state");
 }
 
