@@ -213,6 +213,9 @@ pub struct SimArgs {
     pub drop_rate: f64,
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
+    /// Spoil the next-page links of listings: drop-org-id, foreign-org or foreign-host
+    #[arg(long, value_name = "HOW", value_parser = ["drop-org-id", "foreign-org", "foreign-host"])]
+    pub next_link: Option<String>,
     /// Keep the state in this file across restarts
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,

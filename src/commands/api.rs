@@ -20,7 +20,7 @@ impl Api {
         let (base_url, token, sandbox) = if s.sandbox {
             let state = s.report_dir.join("sandbox-state.json");
             let fixture = sim::parse_fixture(sim::SAMPLE_ORG, "built-in sample org")?;
-            let token = fixture.tokens.first().map(|t| t.token.clone()).unwrap_or_default();
+            let token = sim::first_token(&fixture).unwrap_or_default();
             let running = sim::start(sim::SimOptions {
                 fixture,
                 bind: "127.0.0.1:0".into(),

@@ -6,7 +6,8 @@
 
 use crate::cli::SimArgs;
 use crate::error::{Error, Outcome};
-use crate::sim::{self, faults::Faults};
+use crate::sim;
+use crate::sim::faults::{Faults, NextLink};
 use std::io::Write;
 use tokio_util::sync::CancellationToken;
 
@@ -19,6 +20,7 @@ pub(crate) async fn run(args: SimArgs, interrupt: CancellationToken) -> Result<O
         rate_limit: args.rate_limit.filter(|r| *r > 0.0),
         burst: args.burst,
         retry_after: args.retry_after,
+        next_link: args.next_link.as_deref().and_then(NextLink::parse),
     };
     faults.validate().map_err(|e| Error::Usage(e.to_string()))?;
     let Some(path) = args.fixture else {

@@ -1,18 +1,27 @@
 //! The simulator's admin endpoints (`/_sim/...`, no auth): state, stats, faults,
 //! reset and tokens.
 
-use super::org::Org;
+use super::fixture::TokenSpec;
 use super::server::{SimState, SimStats, lock};
+use super::world::World;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-pub(super) async fn admin_state(State(st): State<Arc<SimState>>) -> Response {
-    Json(st.snapshot()).into_response()
+/// One org's state (`?orgId=`; default the first), in the single-org fixture shape.
+pub(super) async fn admin_state(State(st): State<Arc<SimState>>, uri: Uri) -> Response {
+    let org_id = uri.query().and_then(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "orgId").map(|(_, v)| v.into_owned())
+    });
+    match lock(&st.world).org_snapshot(org_id.as_deref()) {
+        Some(f) => Json(f).into_response(),
+        None => (StatusCode::NOT_FOUND, "no such org").into_response(),
+    }
 }
 
 pub(super) async fn admin_stats(State(st): State<Arc<SimState>>) -> Response {
@@ -28,9 +37,9 @@ pub(super) async fn admin_faults(State(st): State<Arc<SimState>>, Json(v): Json<
 }
 
 pub(super) async fn admin_reset(State(st): State<Arc<SimState>>) -> Response {
-    match Org::new(st.initial.clone()) {
-        Ok(o) => {
-            *lock(&st.org) = o;
+    match World::new(st.initial.clone()) {
+        Ok(w) => {
+            *lock(&st.world) = w;
             *lock(&st.stats) = SimStats::default();
             lock(&st.limits).clear();
             st.dirty.store(true, Ordering::Release);
@@ -41,15 +50,28 @@ pub(super) async fn admin_reset(State(st): State<Arc<SimState>>) -> Response {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct TokenChange {
     token: String,
     /// Absent or null: revoke the token.
     #[serde(default)]
     scopes: Option<Vec<String>>,
+    #[serde(default)]
+    home_org_id: Option<String>,
+    #[serde(default)]
+    orgs: Option<Vec<String>>,
 }
 
-/// Add, change or revoke a token at run time (token-rotation rehearsals).
+/// Add, change or revoke a token at run time (token rotation, partner rehearsals).
 pub(super) async fn admin_tokens(State(st): State<Arc<SimState>>, Json(t): Json<TokenChange>) -> Response {
-    lock(&st.org).set_token(&t.token, t.scopes);
-    StatusCode::NO_CONTENT.into_response()
+    let mut world = lock(&st.world);
+    let Some(scopes) = t.scopes else {
+        world.revoke(&t.token);
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    let spec = TokenSpec { token: t.token, scopes, home_org_id: t.home_org_id, orgs: t.orgs };
+    match world.set_token(spec) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
+    }
 }

@@ -15,6 +15,37 @@ pub(crate) struct Faults {
     pub burst: Option<u32>,
     /// Seconds, in `Retry-After` of 429 and 423.
     pub retry_after: u64,
+    /// What is wrong with the `Link: rel="next"` of paged listings, if anything.
+    pub next_link: Option<NextLink>,
+}
+
+/// A next-page link as servers have been seen to spoil them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NextLink {
+    /// The `orgId` of the request is left out (seen on Webex's `/messages`).
+    DropOrgId,
+    /// The link names another organisation.
+    ForeignOrg,
+    /// The link points at another host.
+    ForeignHost,
+}
+
+impl NextLink {
+    pub(crate) fn parse(s: &str) -> Option<NextLink> {
+        match s {
+            "drop-org-id" => Some(NextLink::DropOrgId),
+            "foreign-org" => Some(NextLink::ForeignOrg),
+            "foreign-host" => Some(NextLink::ForeignHost),
+            _ => None,
+        }
+    }
+    fn as_str(self) -> &'static str {
+        match self {
+            NextLink::DropOrgId => "drop-org-id",
+            NextLink::ForeignOrg => "foreign-org",
+            NextLink::ForeignHost => "foreign-host",
+        }
+    }
 }
 
 impl Default for Faults {
@@ -27,6 +58,7 @@ impl Default for Faults {
             rate_limit: None,
             burst: None,
             retry_after: 1,
+            next_link: None,
         }
     }
 }
@@ -92,6 +124,14 @@ impl Faults {
                 "burst" if v.is_null() => next.burst = None,
                 "burst" => next.burst = Some(u32::try_from(whole()?).map_err(|_| wrong("a burst"))?),
                 "retry_after" => next.retry_after = whole()?,
+                "next_link" if v.is_null() => next.next_link = None,
+                "next_link" => {
+                    next.next_link = Some(
+                        v.as_str()
+                            .and_then(NextLink::parse)
+                            .ok_or_else(|| wrong("drop-org-id, foreign-org or foreign-host"))?,
+                    )
+                }
                 other => return Err(FaultError::Unknown(other.to_string())),
             }
         }
@@ -104,7 +144,7 @@ impl Faults {
         json!({
             "fail_rate": self.fail_rate, "lock_rate": self.lock_rate, "drop_rate": self.drop_rate,
             "latency_ms": self.latency_ms, "rate_limit": self.rate_limit, "burst": self.burst,
-            "retry_after": self.retry_after,
+            "retry_after": self.retry_after, "next_link": self.next_link.map(NextLink::as_str),
         })
     }
 }

@@ -1,6 +1,20 @@
-//! The simulator's fixture format (also `samples/org.json` and `/_sim/state`).
+//! The simulator's fixture format (also `samples/org.json` and `/_sim/state`): one
+//! org with its tokens, or several orgs and the tokens over them.
 
 use serde::{Deserialize, Serialize};
+
+/// A fixture file, in either shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum FixtureFile {
+    /// `{"orgs": [<org>, ...], "tokens": [...]}`; each org in the single-org shape.
+    Orgs {
+        orgs: Vec<Fixture>,
+        #[serde(default)]
+        tokens: Vec<TokenSpec>,
+    },
+    Single(Fixture),
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -15,10 +29,17 @@ pub(crate) struct Fixture {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct TokenSpec {
     pub token: String,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// The org a request without `orgId` acts on [default: the first org].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub home_org_id: Option<String>,
+    /// The orgs the token may manage [default: all].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orgs: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

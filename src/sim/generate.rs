@@ -126,6 +126,7 @@ pub(crate) fn generate(o: &GenOptions) -> Generated {
                     "spark-admin:people_read".into(),
                     "spark-admin:workspaces_read".into(),
                 ],
+                ..Default::default()
             }],
             locations,
             members,

@@ -2,6 +2,7 @@
 //! numbers of every member kind, hunt-group dependencies, and the people, workspace
 //! and virtual-line listings, with the API's paging.
 
+use super::faults::NextLink;
 use super::org::{ListQuery, Org, PeopleQuery, SimError};
 use super::server::{SimState, error_response, lock};
 use crate::ids::Kind;
@@ -19,34 +20,38 @@ fn sim_err(e: SimError, headers: &HeaderMap) -> Response {
 /// A GET about one member of `kind`: the answer, or the API's 404.
 pub(super) fn about_member<T: serde::Serialize>(
     st: &SimState,
+    org: usize,
     id: &str,
     kind: Kind,
     headers: &HeaderMap,
     answer: impl FnOnce(&Org, usize) -> T,
 ) -> Response {
-    let org = lock(&st.org);
+    let world = lock(&st.world);
+    let org = &world.orgs[org];
     match org.member_of(id, kind) {
-        Ok(i) => Json(answer(&org, i)).into_response(),
+        Ok(i) => Json(answer(org, i)).into_response(),
         Err(e) => sim_err(e, headers),
     }
 }
 
 /// `GET /telephony/config/huntGroups/{id}/emergencyCallbackNumber/dependencies`.
-pub(super) fn hunt_group_dependencies(st: &SimState, id: &str, headers: &HeaderMap) -> Response {
-    let org = lock(&st.org);
+pub(super) fn hunt_group_dependencies(st: &SimState, org: usize, id: &str, headers: &HeaderMap) -> Response {
+    let world = lock(&st.world);
+    let org = &world.orgs[org];
     match org.hunt_group(id) {
         Ok(i) => Json(org.dependencies(i)).into_response(),
         Err(e) => sim_err(e, headers),
     }
 }
 
-pub(super) fn put_ecbn(st: &SimState, id: &str, kind: Kind, headers: &HeaderMap, body: &[u8]) -> Response {
+pub(super) fn put_ecbn(st: &SimState, org: usize, id: &str, kind: Kind, headers: &HeaderMap, body: &[u8]) -> Response {
     let parsed: EcbnPut = match serde_json::from_slice(body) {
         Ok(b) => b,
         Err(e) => return sim_err(SimError::new(400, 0, format!("Invalid request body: {e}")), headers),
     };
     let result = {
-        let mut org = lock(&st.org);
+        let mut world = lock(&st.world);
+        let org = &mut world.orgs[org];
         org.member_of(id, kind).and_then(|i| org.put_ecbn(i, &parsed))
     };
     match result {
@@ -89,7 +94,14 @@ impl Q {
     }
 }
 
-pub(super) fn available_numbers(st: &SimState, id: &str, kind: Kind, headers: &HeaderMap, uri: &Uri) -> Response {
+pub(super) fn available_numbers(
+    st: &SimState,
+    org: usize,
+    id: &str,
+    kind: Kind,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Response {
     let q = Q::of(uri);
     // [doc] default 2000; larger asks are cut to it
     let (max, start) = match q.window(2000, usize::MAX) {
@@ -97,16 +109,17 @@ pub(super) fn available_numbers(st: &SimState, id: &str, kind: Kind, headers: &H
         Err(e) => return sim_err(e, headers),
     };
     let items = {
-        let org = lock(&st.org);
+        let world = lock(&st.world);
+        let org = &world.orgs[org];
         match org.member_of(id, kind) {
             Ok(i) => org.available_numbers(i, q.one("phoneNumber").as_deref(), q.one("ownerName").as_deref()),
             Err(e) => return sim_err(e, headers),
         }
     };
-    page(items, start, max, headers, uri, |v| serde_json::json!({ "phoneNumbers": v }))
+    page(st, items, (start, max), headers, uri, |v| serde_json::json!({ "phoneNumbers": v }))
 }
 
-pub(super) fn people(st: &SimState, headers: &HeaderMap, uri: &Uri) -> Response {
+pub(super) fn people(st: &SimState, org: usize, headers: &HeaderMap, uri: &Uri) -> Response {
     let q = Q::of(uri);
     let calling = q.one("callingData").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let location_id = q.one("locationId");
@@ -127,39 +140,47 @@ pub(super) fn people(st: &SimState, headers: &HeaderMap, uri: &Uri) -> Response 
     if ids.as_ref().is_some_and(|v| v.len() > 85) {
         return sim_err(SimError::new(400, 0, "At most 85 ids may be given"), headers);
     }
-    let items = lock(&st.org).people(&PeopleQuery { email: q.one("email"), ids, location_id, calling_data: calling });
-    page(items, start, max, headers, uri, |v| serde_json::to_value(PeopleList { items: v }).unwrap_or_default())
+    let items = lock(&st.world).orgs[org].people(&PeopleQuery {
+        email: q.one("email"),
+        ids,
+        location_id,
+        calling_data: calling,
+    });
+    page(st, items, (start, max), headers, uri, |v| serde_json::to_value(PeopleList { items: v }).unwrap_or_default())
 }
 
-pub(super) fn workspaces(st: &SimState, headers: &HeaderMap, uri: &Uri) -> Response {
+pub(super) fn workspaces(st: &SimState, org: usize, headers: &HeaderMap, uri: &Uri) -> Response {
     let q = Q::of(uri);
     let (max, start) = match q.window(100, 1000) {
         Ok(w) => w,
         Err(e) => return sim_err(e, headers),
     };
     let query = ListQuery { location_ids: q.all("locationId"), calling: q.one("calling") };
-    let items = lock(&st.org).workspaces(&query);
-    page(items, start, max, headers, uri, |v| serde_json::to_value(WorkspaceList { items: v }).unwrap_or_default())
+    let items = lock(&st.world).orgs[org].workspaces(&query);
+    page(st, items, (start, max), headers, uri, |v| {
+        serde_json::to_value(WorkspaceList { items: v }).unwrap_or_default()
+    })
 }
 
-pub(super) fn virtual_lines(st: &SimState, headers: &HeaderMap, uri: &Uri) -> Response {
+pub(super) fn virtual_lines(st: &SimState, org: usize, headers: &HeaderMap, uri: &Uri) -> Response {
     let q = Q::of(uri);
     let (max, start) = match q.window(100, 1000) {
         Ok(w) => w,
         Err(e) => return sim_err(e, headers),
     };
     let query = ListQuery { location_ids: q.all("locationId"), calling: None };
-    let items = lock(&st.org).virtual_lines(&query);
-    page(items, start, max, headers, uri, |v| {
+    let items = lock(&st.world).orgs[org].virtual_lines(&query);
+    page(st, items, (start, max), headers, uri, |v| {
         serde_json::to_value(VirtualLineList { virtual_lines: v }).unwrap_or_default()
     })
 }
 
-/// Slice one page and add `Link: <...>; rel="next"` when more remain.
+/// Slice one page and add `Link: <...>; rel="next"` when more remain (spoilt as the
+/// `next_link` fault says).
 fn page<T: serde::Serialize>(
+    st: &SimState,
     items: Vec<T>,
-    start: usize,
-    max: usize,
+    (start, max): (usize, usize),
     headers: &HeaderMap,
     uri: &Uri,
     wrap: impl FnOnce(Vec<T>) -> serde_json::Value,
@@ -181,10 +202,29 @@ fn page<T: serde::Serialize>(
                 .extend_pairs(kept)
                 .append_pair("max", &max.to_string())
                 .append_pair("start", &(start + max).to_string());
+            spoil(&mut u, lock(&st.faults).next_link);
             if let Ok(v) = HeaderValue::from_str(&format!("<{u}>; rel=\"next\"")) {
                 resp.headers_mut().insert("link", v);
             }
         }
     }
     resp
+}
+
+fn spoil(u: &mut reqwest::Url, how: Option<NextLink>) {
+    let without_org: Vec<(String, String)> =
+        u.query_pairs().filter(|(k, _)| k != "orgId").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    match how {
+        None => {}
+        Some(NextLink::DropOrgId) => {
+            u.query_pairs_mut().clear().extend_pairs(without_org);
+        }
+        Some(NextLink::ForeignOrg) => {
+            let other = crate::sim::org::new_id(crate::ids::IdKind::Organization, 0xf0f0, 0xf0f0);
+            u.query_pairs_mut().clear().extend_pairs(without_org).append_pair("orgId", &other);
+        }
+        Some(NextLink::ForeignHost) => {
+            let _ = u.set_host(Some("127.0.0.2"));
+        }
+    }
 }

@@ -6,11 +6,13 @@ pub(crate) mod faults;
 pub(crate) mod fixture;
 pub(crate) mod generate;
 mod handlers;
+mod layer;
 pub(crate) mod org;
 pub(crate) mod server;
+pub(crate) mod world;
 
 use faults::Faults;
-use fixture::Fixture;
+use fixture::FixtureFile;
 use server::SimState;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -41,17 +43,26 @@ pub enum SimError {
 /// The sample org built into the binary (the same as `samples/org.json`).
 pub(crate) const SAMPLE_ORG: &str = include_str!("../../samples/org.json");
 
-pub(crate) fn load_fixture(path: &Path) -> Result<Fixture, SimError> {
+pub(crate) fn load_fixture(path: &Path) -> Result<FixtureFile, SimError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| SimError::Fixture { path: path.display().to_string(), message: e.to_string() })?;
     parse_fixture(&text, &path.display().to_string())
 }
 
-pub(crate) fn parse_fixture(text: &str, shown: &str) -> Result<Fixture, SimError> {
-    let f: Fixture = serde_json::from_str(text)
+pub(crate) fn parse_fixture(text: &str, shown: &str) -> Result<FixtureFile, SimError> {
+    let f: FixtureFile = serde_json::from_str(text)
         .map_err(|e| SimError::Fixture { path: shown.to_string(), message: format!("not a fixture: {e}") })?;
-    org::Org::new(f.clone()).map_err(|source| SimError::Inconsistent { path: shown.to_string(), source })?;
+    world::World::new(f.clone()).map_err(|source| SimError::Inconsistent { path: shown.to_string(), source })?;
     Ok(f)
+}
+
+/// The first token a fixture gives (the sandbox's).
+pub(crate) fn first_token(f: &FixtureFile) -> Option<String> {
+    match f {
+        FixtureFile::Orgs { orgs, tokens } => tokens.iter().chain(orgs.iter().flat_map(|o| &o.tokens)).next(),
+        FixtureFile::Single(f) => f.tokens.first(),
+    }
+    .map(|t| t.token.clone())
 }
 
 /// A running simulator.
@@ -86,7 +97,7 @@ pub(crate) fn save_state(st: &SimState) -> std::io::Result<()> {
 }
 
 pub(crate) struct SimOptions {
-    pub fixture: Fixture,
+    pub fixture: FixtureFile,
     pub bind: String,
     pub faults: Faults,
     pub seed: u64,

@@ -53,7 +53,6 @@ pub(crate) struct Org {
     by_email: HashMap<String, Vec<usize>>,
     /// target UUID → members whose ECBN is LOCATION_MEMBER_NUMBER pointing at it.
     dependents: HashMap<Uuid, u64>,
-    token_scopes: HashMap<String, Vec<String>>,
 }
 
 fn uuid_of(id: &str) -> Option<Uuid> {
@@ -71,6 +70,10 @@ pub enum OrgError {
     UnknownType { id: String, kind: String },
     #[error("member `{id}`: unknown location `{location}`")]
     UnknownLocation { id: String, location: String },
+    #[error("the fixture has no org")]
+    NoOrg,
+    #[error("a token names the org `{0}`, which the fixture does not have")]
+    UnknownOrg(String),
 }
 
 impl Org {
@@ -81,7 +84,6 @@ impl Org {
             loc_by_uuid: HashMap::new(),
             by_email: HashMap::new(),
             dependents: HashMap::new(),
-            token_scopes: HashMap::new(),
         };
         for (i, l) in org.state.locations.iter().enumerate() {
             let u = uuid_of(&l.id).ok_or_else(|| OrgError::NotAnId { what: "location", id: l.id.clone() })?;
@@ -109,23 +111,7 @@ impl Org {
                 *org.dependents.entry(t).or_default() += 1;
             }
         }
-        for t in &org.state.tokens {
-            org.token_scopes.insert(t.token.clone(), t.scopes.clone());
-        }
         Ok(org)
-    }
-
-    pub(crate) fn scopes(&self, token: &str) -> Option<&Vec<String>> {
-        self.token_scopes.get(token)
-    }
-
-    pub(crate) fn set_token(&mut self, token: &str, scopes: Option<Vec<String>>) {
-        self.state.tokens.retain(|t| t.token != token);
-        self.token_scopes.remove(token);
-        if let Some(s) = scopes {
-            self.token_scopes.insert(token.to_string(), s.clone());
-            self.state.tokens.push(super::fixture::TokenSpec { token: token.to_string(), scopes: s });
-        }
     }
 
     pub(crate) fn member(&self, id: &str) -> Option<usize> {

@@ -7,5 +7,6 @@ mod audit;
 mod config;
 mod core;
 mod migration;
+mod partner;
 mod python;
 mod reliability;

@@ -1,0 +1,175 @@
+//! What every `/v1` request goes through before its handler: accounting, latency, the
+//! token, the per-token rate limit, the scope, the org it acts on (its `orgId`, else the
+//! token's home), then the injected faults.
+
+use super::faults::Faults;
+use super::org::required_scope;
+use super::server::{SimState, error_response, lock};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+use rand::Rng;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// The org a request acts on (an index into the world's orgs), for its handler.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At(pub(crate) usize);
+
+const UNAUTHORIZED: &str = "The request requires a valid access token set in the Authorization request header.";
+
+/// What a request meets instead of its handler.
+enum Fault {
+    Unauthorized,
+    Throttled,
+    Forbidden(&'static [&'static str]),
+    /// An org the token may not manage (or none such).
+    ForeignOrg(String),
+    Drop,
+    Fail(u16),
+    Lock,
+}
+
+pub(super) async fn api_layer(State(st): State<Arc<SimState>>, mut req: Request, next: Next) -> Response {
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
+    let method = req.method().clone();
+    let route = format!("{method} {template}");
+    let tracking = req
+        .headers()
+        .get("trackingid")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("SIM_{}", st.tracking.fetch_add(1, Ordering::Relaxed)));
+    let faults = lock(&st.faults).clone();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
+    }
+    let mut resp = match admit(&st, &faults, &req, &method, &template) {
+        Ok(org) => {
+            st.book_org(org);
+            req.extensions_mut().insert(At(org));
+            next.run(req).await
+        }
+        Err(Fault::Drop) => {
+            st.book(&route, "dropped");
+            // a dropped PUT was applied or not with equal odds
+            let apply = method == Method::PUT && lock(&st.rng).random_bool(0.5);
+            if apply && let Ok(org) = admitted_org(&st, &req) {
+                req.extensions_mut().insert(At(org));
+                let _ = next.run(req).await;
+            }
+            drop_connection();
+        }
+        Err(fault) => refusal(fault, &faults, &tracking),
+    };
+    st.book(&route, resp.status().as_str());
+    if let Ok(v) = HeaderValue::from_str(&tracking) {
+        resp.headers_mut().insert("trackingid", v);
+    }
+    resp
+}
+
+/// The answer to a request refused before its handler.
+fn refusal(fault: Fault, faults: &Faults, tracking: &str) -> Response {
+    let with_retry_after = |mut r: Response| {
+        r.headers_mut().insert("retry-after", HeaderValue::from(faults.retry_after));
+        r
+    };
+    match fault {
+        Fault::Unauthorized => error_response(StatusCode::UNAUTHORIZED, 0, UNAUTHORIZED, tracking),
+        Fault::Throttled => with_retry_after(error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            0,
+            "Too many requests have been sent in a given amount of time.",
+            tracking,
+        )),
+        Fault::Forbidden(need) => error_response(
+            StatusCode::FORBIDDEN,
+            0,
+            &format!("Missing required scope {}.", need.join(" or ")),
+            tracking,
+        ),
+        Fault::ForeignOrg(org) => error_response(
+            StatusCode::FORBIDDEN,
+            0,
+            &format!("The token is not authorized to act on the organization {org}."),
+            tracking,
+        ),
+        Fault::Fail(code) => error_response(
+            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            0,
+            "Simulated server error. Please try again later.",
+            tracking,
+        ),
+        Fault::Lock => {
+            with_retry_after(error_response(StatusCode::LOCKED, 0, "The resource is temporarily locked.", tracking))
+        }
+        Fault::Drop => unreachable!("a dropped connection has no answer"),
+    }
+}
+
+/// Close the connection without any response. Unwinding the connection's task is the
+/// one way axum/hyper give to abort an HTTP/1 exchange mid-request; `resume_unwind`
+/// skips the panic hook, so nothing is printed.
+fn drop_connection() -> ! {
+    std::panic::resume_unwind(Box::new("simulated dropped connection"))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let v = headers.get("authorization")?.to_str().ok()?;
+    let (scheme, tok) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| tok.trim().to_string())
+}
+
+/// The `orgId` a request names, if any.
+fn org_param(req: &Request) -> Option<String> {
+    let q = req.uri().query()?;
+    url::form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "orgId").map(|(_, v)| v.into_owned())
+}
+
+/// The org of an admitted request (its token is known and may act on it).
+fn admitted_org(st: &SimState, req: &Request) -> Result<usize, Fault> {
+    let token = bearer(req.headers()).ok_or(Fault::Unauthorized)?;
+    let world = lock(&st.world);
+    let grant = world.grant(&token).ok_or(Fault::Unauthorized)?;
+    let org_id = org_param(req);
+    world.org_for(grant, org_id.as_deref()).ok_or_else(|| Fault::ForeignOrg(org_id.unwrap_or_default()))
+}
+
+/// The org a request acts on, or what it meets instead: auth, rate limit, scope, org,
+/// then the injected faults.
+fn admit(st: &SimState, faults: &Faults, req: &Request, method: &Method, template: &str) -> Result<usize, Fault> {
+    let token = bearer(req.headers()).ok_or(Fault::Unauthorized)?;
+    let scopes = lock(&st.world).grant(&token).map(|g| g.scopes.clone()).ok_or(Fault::Unauthorized)?;
+    if let Some(rate) = faults.rate_limit {
+        let burst = faults.burst.unwrap_or(((rate / 10.0).ceil() as u32).max(1));
+        let mut limits = lock(&st.limits);
+        if !limits.entry(token).or_default().allow(Instant::now(), rate, burst) {
+            return Err(Fault::Throttled);
+        }
+    }
+    let need = required_scope(method.as_str(), template);
+    if !scopes.iter().any(|s| need.contains(&s.as_str())) {
+        return Err(Fault::Forbidden(need));
+    }
+    let org = admitted_org(st, req)?;
+    let mut rng = lock(&st.rng);
+    let x: f64 = rng.random();
+    if x < faults.drop_rate {
+        return Err(Fault::Drop);
+    }
+    if x < faults.drop_rate + faults.fail_rate {
+        let codes = [500u16, 502, 503, 504];
+        return Err(Fault::Fail(codes[rng.random_range(0..codes.len())]));
+    }
+    if x < faults.drop_rate + faults.fail_rate + faults.lock_rate {
+        return Err(Fault::Lock);
+    }
+    Ok(org)
+}
