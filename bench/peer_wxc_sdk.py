@@ -31,7 +31,8 @@ def val(x):
 async def reconcile(base: str, desired: str) -> dict:
     AsRestSession.BASE = base.rstrip("/")
     with open(desired, newline="") as f:
-        rows = [r for r in csv.DictReader(f)]
+        # the member column (its alias `person` too); the generated files are people only
+        rows = [{**r, "person": r.get("member") or r.get("person")} for r in csv.DictReader(f)]
     t0 = time.monotonic()
     async with AsWebexSimpleApi(tokens="admin-token") as api:
         ecbn = api.person_settings.ecbn

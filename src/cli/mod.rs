@@ -229,8 +229,15 @@ pub enum SimCommand {
 
 #[derive(Debug, Args)]
 pub struct GenArgs {
+    /// Members in all (people, and the shares of workspaces and virtual lines)
     #[arg(long, value_name = "N")]
     pub people: usize,
+    /// Share of the members that are workspaces (besides a lobby per site)
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub workspaces: f64,
+    /// Share of the members that are virtual lines
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub virtual_lines: f64,
     #[arg(long, default_value_t = 0.1, value_name = "F")]
     pub drift: f64,
     #[arg(long, default_value_t = 0.05, value_name = "F")]

@@ -227,7 +227,8 @@ fn workspace(w: Workspace, counts: &mut Counts) -> Option<Entry> {
         counts.no_calling += 1;
         return None;
     };
-    let location_id = calling.webex_calling.and_then(|c| c.location_id).or(w.location_id).unwrap_or_default();
+    // the listing has been seen never to fill `calling.webexCalling`; `locationId` is there
+    let location_id = w.location_id.or_else(|| calling.webex_calling?.location_id).unwrap_or_default();
     let display_name = w.display_name.unwrap_or_default();
     Some(Entry { id: w.id, kind: Some(Kind::Workspace), email: String::new(), display_name, location_id })
 }

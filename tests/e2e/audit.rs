@@ -6,19 +6,30 @@ use std::path::Path;
 #[test]
 fn export_all_round_trips_to_an_all_in_sync_plan() {
     let d = tmp();
-    let (fx, _) = generate(d.path(), 1000, 0.0, 0.05, 3);
+    // 800 people, 100 workspaces (and a lobby per site), 100 virtual lines
+    let (fx, _) = generate_with(d.path(), 1000, 0.0, 0.05, 3, &["--workspaces", "0.1", "--virtual-lines", "0.1"]);
     let sim = Sim::start(&fx, &[]);
     let r = against(&sim, d.path(), &["export", "--all", "--out", "export.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(sim.count(GET_PEOPLE), 10, "⌈1000/100⌉ listing pages");
-    assert_eq!(sim.count("GET /v1/workspaces"), 1);
+    assert_eq!(sim.count(GET_PEOPLE), 8, "⌈800/100⌉ listing pages");
+    assert_eq!(sim.count("GET /v1/workspaces"), 2, "104 workspaces in pages of 100");
     assert_eq!(sim.count("GET /v1/telephony/config/virtualLines"), 1);
-    assert_eq!(sim.count(GET_ECBN), 1000);
-    assert_eq!(sim.count(&GET_ECBN.replace("people/{personId}", "workspaces/{workspaceId}")), 4, "a lobby per site");
-    assert_eq!(sim.stats()["total"], 10 + 1 + 1 + 1000 + 4);
+    let kind_route = |k: &str| GET_ECBN.replace("people/{personId}", k);
+    assert_eq!(sim.count(GET_ECBN), 800);
+    assert_eq!(sim.count(&kind_route("workspaces/{workspaceId}")), 104);
+    assert_eq!(sim.count(&kind_route("virtualLines/{virtualLineId}")), 100);
+    assert_eq!(sim.stats()["total"], 8 + 2 + 1 + 1004, "the listing pages + one ECBN GET per member");
     let text = std::fs::read_to_string(d.path().join("export.csv")).unwrap();
     assert!(text.starts_with("member,selected,location_member,kind,email,display_name,location_id,current_effective_number,current_effective_quality\n"));
     assert_eq!(text.lines().count(), 1 + 1004);
+    for kind in [",person,", ",workspace,", ",virtual_line,"] {
+        assert!(text.contains(kind), "{kind}");
+    }
+    // --kind narrows it
+    let r = against(&sim, d.path(), &["export", "--all", "--kind", "workspace,virtual_line", "--out", "-"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 1 + 204);
+    assert!(!r.stdout.contains(",person,"));
     let s = summary(d.path(), "export");
     assert_eq!(s["mode"], "export");
     assert_eq!(s["exit_code"], 0);

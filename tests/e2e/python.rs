@@ -27,7 +27,9 @@ fn wxc_sdk_drives_the_simulator_without_model_errors() {
     }
     let sim = Sim::sample(&[]);
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/wxc_sdk_check.py");
-    let out = Command::new("python3").arg(script).arg(sim.base()).output().unwrap();
+    // strict models: a field or an enum value the SDK does not know fails the check
+    let out =
+        Command::new("python3").arg(script).arg(sim.base()).env("API_MODEL_ALLOW_EXTRA", "forbid").output().unwrap();
     assert!(
         out.status.success(),
         "wxc-sdk check failed:\n{}\n{}",

@@ -1,6 +1,7 @@
 //! Faults, interrupts, kills, retries and persistence.
 
 use crate::support::*;
+use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -224,4 +225,74 @@ fn a_failed_email_lookup_fails_the_row_not_the_file() {
     assert_eq!(ben["action"], "failed");
     assert!(ben["message"].contains("looking up `ben.okafor@example.com` failed"), "{ben:?}");
     assert_eq!(sim.count(PUT_ECBN), 0);
+}
+
+#[test]
+fn a_file_of_every_kind_converges_under_faults_and_rolls_back_exactly() {
+    // the sample mixes people, workspaces and a virtual line, by ID, email and number
+    let sim = Sim::sample(&[
+        "--fail-rate",
+        "0.2",
+        "--lock-rate",
+        "0.05",
+        "--drop-rate",
+        "0.1",
+        "--retry-after",
+        "0",
+        "--seed",
+        "3",
+    ]);
+    let d = tmp();
+    let settings = |st: Value| -> Vec<(String, String, String)> {
+        let members = st["members"].as_array().unwrap().clone();
+        members
+            .iter()
+            .filter(|m| !m["ecbn"].is_null())
+            .map(|m| {
+                let sel = m["ecbn"]["selected"].as_str().unwrap().to_string();
+                let target = if sel == "LOCATION_MEMBER_NUMBER" {
+                    m["ecbn"]["locationMemberId"].to_string()
+                } else {
+                    String::new()
+                };
+                (m["id"].to_string(), sel, target)
+            })
+            .collect()
+    };
+    let original = settings(sim.state());
+    let apply = |file: &Path| {
+        let mut c = job(&sim, d.path(), &["apply", file.to_str().unwrap()]);
+        c.env("ECBN_SYNC_MAX_RETRIES", "20").env("ECBN_SYNC_MAX_BACKOFF_SECS", "1");
+        run(&mut c)
+    };
+    let r = apply(&sample("desired.csv"));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("Apply: 7 updated, 5 in sync, 4 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
+    let by_kind = &summary(d.path(), "apply")["counts_by_kind"];
+    assert_eq!(
+        (by_kind["workspace"]["updated"].as_u64(), by_kind["virtual_line"]["in_sync"].as_u64()),
+        (Some(1), Some(1))
+    );
+    let s = summary(d.path(), "apply");
+    assert!(
+        s["retries"].as_u64().unwrap() > 0 && s["http_status"]["dropped"].as_u64().unwrap_or(0) > 0,
+        "faults were met: {s}"
+    );
+    // again: nothing to write
+    let puts = |sim: &Sim| {
+        ["people/{personId}", "workspaces/{workspaceId}", "virtualLines/{virtualLineId}"]
+            .iter()
+            .map(|k| sim.count(&PUT_ECBN.replace("people/{personId}", k)))
+            .sum::<u64>()
+    };
+    let before = puts(&sim);
+    let r = apply(&sample("desired.csv"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Apply: 0 updated, 12 in sync, 4 skipped"), "{}", r.stdout);
+    assert_eq!(puts(&sim), before, "a second apply writes nothing");
+    // the rollback restores every member of every kind
+    let rb = reports(d.path(), "ecbn-rollback-", ".csv").remove(0);
+    let r = apply(&rb);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(settings(sim.state()), original);
 }

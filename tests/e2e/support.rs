@@ -182,25 +182,28 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 
 /// `sim generate` into `dir`: (fixture, desired file).
 pub fn generate(dir: &Path, people: usize, drift: f64, targets: f64, seed: u64) -> (PathBuf, PathBuf) {
+    generate_with(dir, people, drift, targets, seed, &[])
+}
+
+/// [`generate`] with more options (`--workspaces F`, `--virtual-lines F`).
+pub fn generate_with(
+    dir: &Path,
+    people: usize,
+    drift: f64,
+    targets: f64,
+    seed: u64,
+    more: &[&str],
+) -> (PathBuf, PathBuf) {
     let fx = dir.join("org.json");
     let desired = dir.join("desired.csv");
     let mut c = cmd(dir);
-    c.args([
-        "sim",
-        "generate",
-        "--people",
-        &people.to_string(),
-        "--drift",
-        &drift.to_string(),
-        "--targets",
-        &targets.to_string(),
-        "--seed",
-        &seed.to_string(),
-        "--fixture-out",
-    ])
-    .arg(&fx)
-    .arg("--desired-out")
-    .arg(&desired);
+    let numbers = [people.to_string(), drift.to_string(), targets.to_string(), seed.to_string()];
+    c.args(["sim", "generate", "--people", &numbers[0], "--drift", &numbers[1], "--targets", &numbers[2]])
+        .args(["--seed", &numbers[3], "--fixture-out"])
+        .arg(&fx)
+        .arg("--desired-out")
+        .arg(&desired)
+        .args(more);
     let r = run(&mut c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     (fx, desired)

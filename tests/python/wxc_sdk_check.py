@@ -3,6 +3,8 @@
 Webex Calling client). Any model validation error, unexpected status or wrong value fails.
 
 usage: wxc_sdk_check.py BASE_URL   (e.g. http://127.0.0.1:PORT/v1; token admin-token)
+Run it with API_MODEL_ALLOW_EXTRA=forbid: the SDK's strict models then refuse any field
+or enum value they do not know.
 """
 import sys
 
@@ -61,6 +63,43 @@ def main(base: str) -> None:
     # ECBN available numbers of a person
     nums = list(api.person_settings.available_numbers.ecbn(ben.person_id, phone_number=["+14085550190"]))
     assert len(nums) == 1 and nums[0].owner.owner_id, nums
+
+    # workspaces with Webex Calling, followed across pages
+    from wxc_sdk.workspaces import CallingType
+    workspaces = list(api.workspaces.list(calling=CallingType.webex, max=2))
+    assert len(workspaces) == 3, workspaces
+    by_name = {w.display_name: w for w in workspaces}
+    lobby, room = by_name["HQ Lobby"], by_name["HQ Break Room"]
+    assert lobby.location_id == ana.location_id
+    ws_ecbn = api.workspace_settings.ecbn
+    for w in workspaces:
+        e = ws_ecbn.read(w.workspace_id)
+        assert e.selected is not None and e.location_ecbn_info is not None
+        assert ws_ecbn.dependencies(w.workspace_id).dependent_member_count is not None
+    assert val(ws_ecbn.read(lobby.workspace_id).direct_line_info.quality) == "RECOMMENDED"
+    # a workspace with no number of its own points at another one, then back
+    ws_ecbn.configure(room.workspace_id, selected=SelectedECBN.location_member_number, location_member_id=lobby.workspace_id)
+    e = ws_ecbn.read(room.workspace_id)
+    assert val(e.selected) == "LOCATION_MEMBER_NUMBER" and val(e.location_member_info.member_type) == "PLACE", e
+    assert ws_ecbn.dependencies(lobby.workspace_id).dependent_member_count == 1
+    ws_ecbn.configure(room.workspace_id, selected=SelectedECBN.location_ecbn)
+    nums = list(api.workspace_settings.available_numbers.ecbn(room.workspace_id, phone_number=["+14085550195"]))
+    assert len(nums) == 1 and val(nums[0].owner.owner_type) == "VIRTUAL_LINE", nums
+
+    # virtual lines
+    vls = list(api.telephony.virtual_lines.list(max=1))
+    assert len(vls) == 1 and vls[0].first_name == "Security", vls
+    desk = vls[0]
+    vl_ecbn = api.telephony.virtual_lines.ecbn
+    e = vl_ecbn.read(desk.id)
+    # [doc] a virtual line's number is NOT_RECOMMENDED
+    assert val(e.direct_line_info.quality) == "NOT_RECOMMENDED", e
+    assert vl_ecbn.dependencies(desk.id).dependent_member_count == 1, "Dev uses the desk"
+    vl_ecbn.configure(desk.id, selected=SelectedECBN.location_member_number, location_member_id=lobby.workspace_id)
+    assert val(vl_ecbn.read(desk.id).selected) == "LOCATION_MEMBER_NUMBER"
+    vl_ecbn.configure(desk.id, selected=SelectedECBN.direct_line)
+    nums = list(api.telephony.virtual_lines.available_numbers.ecbn(desk.id, phone_number=["+14085550190"]))
+    assert len(nums) == 1 and nums[0].owner.owner_id == lobby.workspace_id, nums
 
     print("wxc-sdk check: ok")
 

@@ -7,8 +7,8 @@ use crate::ids::Uuid;
 use crate::phone;
 use crate::sim::fixture::Member;
 use crate::wire::{
-    AvailableNumber, IdName, NumberOwner, Person, PersonPhone, VirtualLine, VirtualLineNumber, WebexCallingInfo,
-    Workspace, WorkspaceCalling,
+    AvailableNumber, IdName, NumberOwner, Person, PersonPhone, VirtualLine, VirtualLineNumber, Workspace,
+    WorkspaceCalling,
 };
 
 #[derive(Debug, Default)]
@@ -109,17 +109,14 @@ impl Org {
         }
     }
 
-    /// `/workspaces`: a workspace with a location has Webex Calling.
+    /// `/workspaces`: a workspace with a location has Webex Calling. [seen] The listing
+    /// never returns `calling.webexCalling` (the SDKs note a backend limitation): the
+    /// workspace's `locationId` says where it is.
     pub(crate) fn workspaces(&self, q: &ListQuery) -> Vec<Workspace> {
         self.of_type("PLACE", q)
             .map(|m| {
-                let calling = m.location_id.as_ref().map_or(
-                    WorkspaceCalling { kind: Some("none".into()), webex_calling: None },
-                    |l| WorkspaceCalling {
-                        kind: Some("webexCalling".into()),
-                        webex_calling: Some(WebexCallingInfo { location_id: Some(l.clone()) }),
-                    },
-                );
+                let kind = if m.location_id.is_some() { "webexCalling" } else { "none" };
+                let calling = WorkspaceCalling { kind: Some(kind.into()), webex_calling: None };
                 Workspace {
                     id: m.id.clone(),
                     display_name: Some(m.display()),

@@ -136,7 +136,7 @@ fn listings_of_workspaces_and_virtual_lines() {
     let o = org();
     let ws = o.workspaces(&ListQuery { calling: Some("webexCalling".into()), ..Default::default() });
     assert_eq!(ws.len(), 3);
-    assert!(ws.iter().all(|w| w.calling.as_ref().unwrap().webex_calling.as_ref().unwrap().location_id.is_some()));
+    assert!(ws.iter().all(|w| w.location_id.is_some() && w.calling.as_ref().unwrap().webex_calling.is_none()));
     let austin = o.state.locations[1].id.clone();
     let in_austin = o.workspaces(&ListQuery { location_ids: vec![austin.clone()], ..Default::default() });
     assert_eq!(in_austin.iter().map(|w| w.display_name.clone().unwrap()).collect::<Vec<_>>(), ["Austin Lab"]);
