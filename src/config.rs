@@ -56,6 +56,7 @@ struct RunSection {
     max_changes: Option<u64>,
     max_failures: Option<u64>,
     skip_invalid: Option<bool>,
+    require_callback: Option<bool>,
     log_format: Option<LogFormat>,
     default_country: Option<String>,
     sheet: Option<String>,
@@ -78,6 +79,8 @@ pub(crate) struct Settings {
     pub(crate) max_changes: Option<u64>,
     pub(crate) max_failures: Option<u64>,
     pub(crate) skip_invalid: bool,
+    /// A change whose predicted callback number is none is a file error.
+    pub(crate) require_callback: bool,
     pub(crate) log_format: LogFormat,
     pub(crate) default_country: Country,
     pub(crate) sheet: Option<String>,
@@ -115,6 +118,7 @@ impl Settings {
             max_changes: g.max_changes.or(r.max_changes),
             max_failures: g.max_failures.or(r.max_failures).or(l.max_failures),
             skip_invalid: g.skip_invalid.or(r.skip_invalid).unwrap_or(false),
+            require_callback: g.require_callback.or(r.require_callback).unwrap_or(false),
             log_format: g.log.log_format.or(r.log_format).unwrap_or(LogFormat::Text),
             default_country: Country::parse(&country).ok_or_else(|| {
                 ConfigError::Invalid(format!(

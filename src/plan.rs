@@ -4,8 +4,8 @@
 use crate::ids::{Kind, Uuid, WebexId};
 use crate::report::names;
 use crate::row::{
-    Current, Desired, Email, Failure, Field, MemberRef, Parsed, Problem, Reading, Resolved, Row, RowError, RowErrors,
-    Setting, Skip, TargetRef, Unresolved, Warning, excerpt,
+    Current, Desired, Email, Failure, Field, MemberRef, Parsed, Prediction, Problem, Reading, Resolved, Row, RowError,
+    RowErrors, Setting, Skip, TargetRef, Unresolved, Warning, excerpt,
 };
 use crate::wire::{Dependencies, EcbnGet, Selected};
 use std::collections::hash_map::Entry;
@@ -188,6 +188,36 @@ pub(crate) fn reading(get: &EcbnGet) -> Reading {
         };
     }
     r
+}
+
+/// The number a callback would reach once `want` is in place, from this run's ECBN GET
+/// and what resolution found; no request. DIRECT_LINE and LOCATION_ECBN: that option's
+/// own block. LOCATION_MEMBER_NUMBER: the configured member's block when the target is
+/// that member, else a phone-number target's number and quality, else unknown. A row in
+/// sync keeps today's number, exactly as read.
+pub(crate) fn predict(want: &Resolved, get: &EcbnGet, diff: &Diff) -> Prediction {
+    if let Diff::InSync = diff {
+        let block = get.effective_block();
+        let number = block.and_then(|b| b.effective_value.as_deref()).unwrap_or("").into();
+        return Prediction { number, ..Prediction::of_block(block) };
+    }
+    match &want.setting {
+        Setting::DirectLine => Prediction::of_block(get.direct_line_info.as_ref()),
+        Setting::LocationEcbn => Prediction::of_block(get.location_ecbn_info.as_ref()),
+        Setting::LocationMember(target) => {
+            let configured = get
+                .location_member_info
+                .as_ref()
+                .filter(|b| b.member_id.as_deref().is_some_and(|id| WebexId::from_api(id) == *target));
+            match (configured, want.found.as_ref().and_then(|f| f.number.as_ref())) {
+                (Some(block), _) => Prediction::of_block(Some(block)),
+                (None, Some(found)) => {
+                    Prediction { number: found.number.clone(), quality: found.quality.into(), none: false, level: None }
+                }
+                (None, None) => Prediction::unknown(),
+            }
+        }
+    }
 }
 
 /// Outcome of comparing a row's wish with what was read.

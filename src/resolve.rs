@@ -7,11 +7,11 @@ use crate::ids::{Kind, WebexId};
 use crate::phone;
 use crate::report::names;
 use crate::row::{
-    Desired, Email, Failure, Field, LookedUp, MemberRef, Problem, Resolved, Row, RowErrors, Setting, TargetRef,
-    Unresolved,
+    Desired, Email, Failure, Field, Found, FoundNumber, LookedUp, MemberRef, Problem, Resolved, Row, RowErrors,
+    Setting, TargetRef, Unresolved,
 };
 use crate::webex::{ApiError, Client};
-use crate::wire::{AvailableNumbers, Person};
+use crate::wire::{AvailableNumbers, Person, number_quality};
 use futures_util::StreamExt;
 use std::collections::{BTreeSet, HashMap};
 
@@ -150,17 +150,17 @@ fn halfway(d: &Desired, book: &EmailBook) -> Halfway {
             Err(u) => return Halfway::Not(u),
         },
     };
-    let (setting, target_label) = match d.setting.clone() {
+    let (setting, found) = match d.setting.clone() {
         Setting::DirectLine => (Setting::DirectLine, None),
         Setting::LocationEcbn => (Setting::LocationEcbn, None),
         Setting::LocationMember(TargetRef::Id(id)) => (Setting::LocationMember(id), None),
         Setting::LocationMember(TargetRef::Email(e)) => match book.id(&e, Field::LocationMember) {
-            Ok((id, label)) => (Setting::LocationMember(id), Some(label)),
+            Ok((id, label)) => (Setting::LocationMember(id), Some(Box::new(Found { label, number: None }))),
             Err(u) => return Halfway::Not(u),
         },
         Setting::LocationMember(TargetRef::Phone(number)) => return Halfway::Phone { member, kind: d.kind, number },
     };
-    Halfway::Done(Resolved { member, kind: d.kind, setting, target_label })
+    Halfway::Done(Resolved { member, kind: d.kind, setting, found })
 }
 
 async fn resolve_phones(
@@ -195,20 +195,21 @@ async fn resolve_phones(
         .buffer_unordered(concurrency.max(1));
     while let Some((i, r, answer)) = s.next().await {
         let Row { line, written, trail, stage: (member, kind, number) } = r;
-        let stage = target_of(answer, &number).map(|(t, label)| Resolved {
+        let stage = target_of(answer, &number).map(|(target, found)| Resolved {
             member,
             kind,
-            setting: Setting::LocationMember(t),
-            target_label: Some(label),
+            setting: Setting::LocationMember(target),
+            found: Some(Box::new(found)),
         });
         out[i] = Some(Row { line, written, trail, stage });
     }
     out.into_iter().flatten().collect()
 }
 
-/// The member whose active number `number` is, among a member's valid targets, and how
-/// a person reads it (`Lobby Phone, workspace`; the number when the owner has no name).
-fn target_of(answer: Result<AvailableNumbers, ApiError>, number: &str) -> Result<(WebexId, Box<str>), Unresolved> {
+/// The member whose active number `number` is, among a member's valid targets, how a
+/// person reads it (`Lobby Phone, workspace`; the number when the owner has no name),
+/// and the number as the API wrote it.
+fn target_of(answer: Result<AvailableNumbers, ApiError>, number: &str) -> Result<(WebexId, Found), Unresolved> {
     let invalid = |problem| Unresolved::Invalid(RowErrors::one(Field::LocationMember, problem));
     let list = match answer {
         Ok(list) => list,
@@ -231,7 +232,11 @@ fn target_of(answer: Result<AvailableNumbers, ApiError>, number: &str) -> Result
                     .or_else(|| o.display_name.clone().map(Box::from));
                 let label = name
                     .map_or_else(|| number.into(), |n| names::target(&n, None, names::noun_of_type(&o.kind)).into());
-                Ok((WebexId::from_api(&o.id), label))
+                let found = FoundNumber {
+                    number: n.phone_number.as_deref().unwrap_or(number).into(),
+                    quality: number_quality(true, &o.kind),
+                };
+                Ok((WebexId::from_api(&o.id), Found { label, number: Some(found) }))
             }
             None => Err(invalid(Problem::NumberWithoutOwner(number.into()))),
         },

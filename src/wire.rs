@@ -46,6 +46,17 @@ impl fmt::Display for Selected {
     }
 }
 
+/// The quality of a number as the API grades it [doc]: an active number of a person or
+/// workspace (`PEOPLE`, `PLACE`) is RECOMMENDED, of anything else (virtual lines, hunt
+/// groups) NOT_RECOMMENDED; an inactive or missing number is INVALID.
+pub(crate) fn number_quality(active: bool, owner_type: &str) -> &'static str {
+    match (active, owner_type) {
+        (false, _) => "INVALID",
+        (true, "PEOPLE" | "PLACE") => "RECOMMENDED",
+        (true, _) => "NOT_RECOMMENDED",
+    }
+}
+
 /// One option block of the ECBN GET (`directLineInfo`, `locationECBNInfo`, ...).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -79,6 +79,10 @@ pub struct JobArgs {
     #[arg(long, env = "ECBN_SYNC_SKIP_INVALID", value_name = "BOOL", num_args = 0..=1, require_equals = true,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub skip_invalid: Option<bool>,
+    /// Refuse (as a file error, exit 65) a change that would leave a member with no callback number
+    #[arg(long, env = "ECBN_SYNC_REQUIRE_CALLBACK", value_name = "BOOL", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub require_callback: Option<bool>,
     /// apply: write at most K changes, in file order (a canary)
     #[arg(long, value_name = "K")]
     pub limit: Option<u64>,

@@ -79,6 +79,7 @@ impl JobArgs {
             detailed_exitcode: self.detailed_exitcode || other.detailed_exitcode,
             max_changes: self.max_changes.or(other.max_changes),
             skip_invalid: self.skip_invalid.or(other.skip_invalid),
+            require_callback: self.require_callback.or(other.require_callback),
             limit: self.limit.or(other.limit),
             max_failures: self.max_failures.or(other.max_failures),
             sheet: self.sheet.or(other.sheet),

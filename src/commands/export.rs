@@ -152,6 +152,7 @@ async fn export(
         rows: counts_map.values().sum::<u64>() as usize,
         counts: counts_map,
         counts_by_kind: BTreeMap::new(),
+        predicted_quality: None,
         requests: stats.requests,
         http_status: stats.http_status,
         retries: stats.retries,

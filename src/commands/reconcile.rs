@@ -20,7 +20,7 @@ use crate::error::{Error, Outcome};
 use crate::ids::Uuid;
 use crate::report::Action;
 use crate::resolve;
-use crate::row::{Desired, Held, Row, RowErrors, Stage, Unresolved, Verdict};
+use crate::row::{Desired, Differs, Field, Held, Problem, Row, RowErrors, Stage, Unresolved, Verdict};
 use crate::webex::Client;
 use crate::{desired, lock, plan};
 use std::path::Path;
@@ -127,19 +127,26 @@ async fn reconcile(
     }
     to_write.sort_unstable_by_key(|r| r.line); // file order, for --limit
 
-    // 5. guards; `plan` ends here
+    // 5. guards; `plan` ends here. A change that leaves no callback number is a file
+    // error under --require-callback; then too many changes.
+    if s.require_callback {
+        let (refused, kept): (Vec<_>, Vec<_>) =
+            to_write.into_iter().partition(|r| r.trail.read.as_ref().is_some_and(|r| r.predicted.none));
+        to_write = kept;
+        let refused = refused.into_iter().map(|r| {
+            let selected = r.stage.want.setting.selected();
+            (r, RowErrors::one(Field::Selected, Problem::NoCallback(selected)))
+        });
+        if let Some(e) = report_invalid(sink, refused.collect(), s.skip_invalid) {
+            hold(sink, mode, to_write, Held::NoCallbackRows);
+            return (Err(e), rerun_needed);
+        }
+    }
     if let Some(max) = s.max_changes
         && to_write.len() as u64 > max
     {
         let changes = to_write.len();
-        let held = Held::MaxChanges { changes, max };
-        for r in to_write {
-            let verdict = match mode {
-                Mode::Plan => Verdict::WouldUpdate(Some(held.clone())),
-                _ => Verdict::NotAttempted(held.clone()),
-            };
-            sink.finish(r, verdict);
-        }
+        hold(sink, mode, to_write, Held::MaxChanges { changes, max });
         return (Err(Error::TooManyChanges { changes, max }), rerun_needed);
     }
     if mode == Mode::Plan {
@@ -190,13 +197,24 @@ fn outcome(sink: &Sink, mode: Mode, s: &Settings) -> Outcome {
 
 /// Invalid rows, each on stderr and in the report; unless `--skip-invalid`, the error
 /// that ends the run before any write.
-fn report_invalid(sink: &mut Sink, rows: Vec<(Row<()>, RowErrors)>, skip_invalid: bool) -> Option<Error> {
+fn report_invalid<S: Stage>(sink: &mut Sink, rows: Vec<(Row<S>, RowErrors)>, skip_invalid: bool) -> Option<Error> {
     let count = rows.len() as u64;
     for (r, e) in rows {
         crate::logging::diag(&format!("{}:{}: {e}", sink.desired_file(), r.line));
         sink.finish(r, Verdict::Invalid(e));
     }
     (count > 0 && !skip_invalid).then(|| Error::InvalidRows { path: sink.desired_file().to_string(), count })
+}
+
+/// Changes a guard holds back: `plan` still shows them as `would_update`.
+fn hold(sink: &mut Sink, mode: Mode, rows: Vec<Row<Differs>>, why: Held) {
+    for r in rows {
+        let verdict = match mode {
+            Mode::Plan => Verdict::WouldUpdate(Some(why.clone())),
+            _ => Verdict::NotAttempted(why.clone()),
+        };
+        sink.finish(r, verdict);
+    }
 }
 
 /// Rows the run will not reach.

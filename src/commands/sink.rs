@@ -6,7 +6,7 @@ use crate::config::Settings;
 use crate::error::{Error, Outcome};
 use crate::ids::Kind;
 use crate::report::{self, Action, Printer, ReportSet, RowLine, Summary, names};
-use crate::row::{Differs, Row, Stage, Verdict};
+use crate::row::{Differs, Forecast, QUALITY_KEYS, Row, Stage, Verdict};
 use crate::webex::Stats;
 use crate::wire::Selected;
 use std::borrow::Cow;
@@ -22,6 +22,8 @@ pub(crate) struct Sink {
     printer: Printer,
     counts: BTreeMap<Action, u64>,
     counts_by_kind: BTreeMap<(Kind, Action), u64>,
+    /// The rows read, by the key of their prediction (`QUALITY_KEYS`).
+    predicted: BTreeMap<&'static str, u64>,
     /// The first report write that failed: the run ends with exit 1.
     io_error: Option<Error>,
     rows: usize,
@@ -53,6 +55,7 @@ impl Sink {
             printer: Printer::new(s.verbosity < 0),
             counts: BTreeMap::new(),
             counts_by_kind: BTreeMap::new(),
+            predicted: BTreeMap::new(),
             io_error: None,
             rows: 0,
             stamp: stamp.clone(),
@@ -85,9 +88,19 @@ impl Sink {
         let action = verdict.action();
         let wish = row.stage.wish();
         let read = row.trail.read.as_ref();
+        // a row to be written is warned about the number it will have, others about today's
+        let forecast = match (action, wish.selected) {
+            (Action::WouldUpdate | Action::Updated, Some(selected)) => read.and_then(|r| r.predicted.warning(selected)),
+            _ => None,
+        };
+        let warning = match &forecast {
+            Some(f) => Some(format!("warning: {f}")),
+            None if matches!(action, Action::WouldUpdate | Action::Updated) => None,
+            None => read.and_then(|r| r.warning.as_ref()).map(ToString::to_string),
+        };
         let mut message: Cow<'_, str> = verdict.message().into();
-        if let Some(w) = read.and_then(|r| r.warning.as_ref()) {
-            message = if message.is_empty() { w.to_string().into() } else { format!("{message}; {w}").into() };
+        if let Some(w) = warning {
+            message = if message.is_empty() { w.into() } else { format!("{message}; {w}").into() };
         }
         let line = RowLine {
             line: row.line,
@@ -108,8 +121,13 @@ impl Sink {
             message,
             current_effective_number: read.map(|r| &*r.effective_number).unwrap_or(""),
             current_effective_quality: read.map(|r| &*r.effective_quality).unwrap_or(""),
+            desired_effective_number: read.map(|r| &*r.predicted.number).unwrap_or(""),
+            desired_effective_quality: read.map(|r| &*r.predicted.quality).unwrap_or(""),
         };
-        self.print(&line, &labels(&row, &wish));
+        self.print(&line, &labels(&row, &wish), forecast.as_ref());
+        if let Some(r) = read {
+            *self.predicted.entry(r.predicted.count_key()).or_default() += 1;
+        }
         *self.counts.entry(action).or_default() += 1;
         if let Some(kind) = wish.kind {
             *self.counts_by_kind.entry((kind, action)).or_default() += 1;
@@ -125,15 +143,18 @@ impl Sink {
         self.span.pb_inc(1);
     }
 
-    /// `~ who FROM -> TO`, `! who skipped: …`, `x who failed: …`, members named as a
-    /// person reads them.
-    fn print(&self, r: &RowLine<'_>, labels: &Labels) {
+    /// `~ who FROM -> TO` (and `? who would have …`), `! who skipped: …`, `x who
+    /// failed: …`, members named as a person reads them.
+    fn print(&self, r: &RowLine<'_>, labels: &Labels, forecast: Option<&Forecast>) {
         let who = &labels.member;
         match r.action {
             Action::WouldUpdate | Action::Updated => {
                 let to = describe(r.desired_selected, &labels.target);
                 let from = describe(r.current_selected, &labels.current_target);
                 self.printer.line(&format!("~ {who} {from} -> {to}"));
+                if let Some(f) = forecast {
+                    self.printer.line(&format!("? {who} {f}"));
+                }
             }
             Action::SkippedHasDependents => self.printer.line(&format!("! {who} skipped: {}", r.message)),
             Action::Failed => self.printer.line(&format!("x {who} failed: {}", r.message)),
@@ -228,6 +249,8 @@ impl Sink {
                     (k.as_str(), actions.iter().map(|a| (a.as_str(), n(a))).collect())
                 })
                 .collect(),
+            predicted_quality: (self.mode != Mode::Check)
+                .then(|| QUALITY_KEYS.iter().map(|&k| (k, self.predicted.get(k).copied().unwrap_or(0))).collect()),
             requests: stats.requests,
             http_status: stats.http_status,
             retries: stats.retries,

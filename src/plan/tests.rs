@@ -25,7 +25,7 @@ fn get(sel: &str, member: Option<&str>) -> EcbnGet {
     }
 }
 fn resolved(member: u32, setting: Setting<WebexId>) -> Resolved {
-    Resolved { member: WebexId::parse(&pid(member)).unwrap(), kind: Kind::Person, setting, target_label: None }
+    Resolved { member: WebexId::parse(&pid(member)).unwrap(), kind: Kind::Person, setting, found: None }
 }
 fn id(n: u32) -> WebexId {
     WebexId::parse(&pid(n)).unwrap()
@@ -193,4 +193,66 @@ fn rerun_needed_when_a_dependent_moves_away() {
     .unwrap();
     assert!(rerun_needed([id(1).uuid()], [other.uuid()]));
     assert!(!rerun_needed([id(1).uuid()], [id(2).uuid()]));
+}
+
+fn block(value: Option<&str>, level: &str, quality: &str) -> Option<EcbnInfo> {
+    Some(EcbnInfo {
+        effective_value: value.map(String::from),
+        effective_level: Some(level.into()),
+        quality: Some(quality.into()),
+        ..Default::default()
+    })
+}
+
+/// A GET that says: today DIRECT_LINE (+1…201), the location ECBN gives +1…100, and the
+/// member configured earlier (person 7, spelled here with padding) gives +1…207.
+fn full_get() -> EcbnGet {
+    let padded = base64::engine::general_purpose::STANDARD.encode(format!("ciscospark://us/PEOPLE/{}", uuid(7)));
+    EcbnGet {
+        selected: Some("DIRECT_LINE".into()),
+        direct_line_info: block(Some("+14085550201"), "DIRECT_LINE", "RECOMMENDED"),
+        location_ecbn_info: block(Some("+14085550100"), "LOCATION_NUMBER", "RECOMMENDED"),
+        location_member_info: Some(EcbnInfo {
+            member_id: Some(padded),
+            ..block(Some("+14085550207"), "DIRECT_LINE", "NOT_RECOMMENDED").unwrap()
+        }),
+        ..Default::default()
+    }
+}
+
+fn predicted(want: &Resolved, get: &EcbnGet) -> (String, String, bool) {
+    let read = reading(get);
+    let p = predict(want, get, &diff(want, &read));
+    (p.number.into(), p.quality.into(), p.none)
+}
+
+#[test]
+fn predictions_come_from_the_blocks_and_the_resolution() {
+    let g = full_get();
+    let s = |n: &str, q: &str, none| (n.to_string(), q.to_string(), none);
+    // each option: its own block
+    assert_eq!(predicted(&resolved(1, Setting::LocationEcbn), &g), s("+14085550100", "RECOMMENDED", false));
+    // the configured member, matched by UUID whatever the spelling
+    assert_eq!(
+        predicted(&resolved(1, Setting::LocationMember(id(7))), &g),
+        s("+14085550207", "NOT_RECOMMENDED", false)
+    );
+    // another member by ID: nothing this run read says what it would give
+    assert_eq!(predicted(&resolved(1, Setting::LocationMember(id(8))), &g), s("", "unknown", false));
+    // a phone-number target: the number and quality resolution found
+    let by_phone = Resolved {
+        found: Some(Box::new(crate::row::Found {
+            label: "Reception, hunt group".into(),
+            number: Some(crate::row::FoundNumber { number: "+14085550199".into(), quality: "NOT_RECOMMENDED" }),
+        })),
+        ..resolved(1, Setting::LocationMember(id(8)))
+    };
+    assert_eq!(predicted(&by_phone, &g), s("+14085550199", "NOT_RECOMMENDED", false));
+    // in sync: today's number, exactly as read
+    assert_eq!(predicted(&resolved(1, Setting::DirectLine), &g), s("+14085550201", "RECOMMENDED", false));
+    // a block missing: unknown; a block whose level is NONE: no number
+    let bare = EcbnGet { location_ecbn_info: None, ..full_get() };
+    assert_eq!(predicted(&resolved(1, Setting::LocationEcbn), &bare), s("", "unknown", false));
+    let nothing = EcbnGet { location_ecbn_info: block(None, "NONE", "INVALID"), ..full_get() };
+    assert_eq!(predicted(&resolved(1, Setting::LocationEcbn), &nothing), s("", "INVALID", true));
 }

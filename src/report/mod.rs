@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
 
-pub(crate) const COLUMNS: [&str; 15] = [
+pub(crate) const COLUMNS: [&str; 17] = [
     "line",
     "member",
     "member_id",
@@ -31,6 +31,8 @@ pub(crate) const COLUMNS: [&str; 15] = [
     "message",
     "current_effective_number",
     "current_effective_quality",
+    "desired_effective_number",
+    "desired_effective_quality",
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
@@ -92,11 +94,13 @@ pub(crate) struct RowLine<'a> {
     pub(crate) message: Cow<'a, str>,
     pub(crate) current_effective_number: &'a str,
     pub(crate) current_effective_quality: &'a str,
+    pub(crate) desired_effective_number: &'a str,
+    pub(crate) desired_effective_quality: &'a str,
 }
 
 impl RowLine<'_> {
     /// The cells in the order of [`COLUMNS`], escaped for spreadsheets.
-    fn cells(&self) -> [Cow<'_, str>; 15] {
+    fn cells(&self) -> [Cow<'_, str>; 17] {
         let num = |v: Option<u64>| Cow::Owned(v.map(|n| n.to_string()).unwrap_or_default());
         [
             self.line.to_string().into(),
@@ -114,6 +118,8 @@ impl RowLine<'_> {
             escape_cell(&self.message),
             escape_cell(self.current_effective_number),
             escape_cell(self.current_effective_quality),
+            escape_cell(self.desired_effective_number),
+            escape_cell(self.desired_effective_quality),
         ]
     }
 }
@@ -150,6 +156,10 @@ pub(crate) struct Summary {
     pub(crate) requests: BTreeMap<String, u64>,
     pub(crate) http_status: BTreeMap<String, u64>,
     pub(crate) retries: u64,
+    /// `plan`/`apply`: the rows read, by the quality of the number a callback would
+    /// reach after the run (`none` when no number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) predicted_quality: Option<BTreeMap<&'static str, u64>>,
     pub(crate) rerun_needed: bool,
     pub(crate) rollback_unrestorable: Vec<String>,
     pub(crate) exit_code: i32,

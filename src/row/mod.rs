@@ -10,9 +10,11 @@ use crate::ids::{Kind, WebexId};
 use crate::wire::Selected;
 use std::fmt;
 
+mod prediction;
 mod problem;
 mod verdict;
 
+pub(crate) use prediction::{Forecast, Prediction, QUALITY_KEYS};
 pub(crate) use problem::{Field, Problem, RowError, RowErrors, excerpt};
 pub(crate) use verdict::{Failure, Held, LookedUp, Skip, Verdict, Warning};
 
@@ -164,9 +166,25 @@ pub(crate) struct Resolved {
     pub(crate) member: WebexId,
     pub(crate) kind: Kind,
     pub(crate) setting: Setting<WebexId>,
-    /// The target as a person reads it, when resolution named it (an owner of a phone
-    /// number, a person with an email).
-    pub(crate) target_label: Option<Box<str>>,
+    /// What resolution learned of the target (boxed: most rows have none).
+    pub(crate) found: Option<Box<Found>>,
+}
+
+/// A target resolution looked up: an owner of a phone number, a person with an email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Found {
+    /// The target as a person reads it.
+    pub(crate) label: Box<str>,
+    /// A target given as a phone number: that number, as resolution found it.
+    pub(crate) number: Option<FoundNumber>,
+}
+
+/// A phone-number target as `availableNumbers` showed it: the number as the API wrote
+/// it, and its quality by the API's rule (from its state and its owner's type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FoundNumber {
+    pub(crate) number: Box<str>,
+    pub(crate) quality: &'static str,
 }
 
 /// The stage of a row just read from the file.
@@ -234,6 +252,8 @@ pub(crate) struct Reading {
     /// The member configured as LOCATION_MEMBER_NUMBER target (now or earlier), and its
     /// label (the location-member block's).
     pub(crate) configured: Option<(WebexId, Box<str>)>,
+    /// The number a callback would reach once the row's wish is in place.
+    pub(crate) predicted: Prediction,
 }
 
 /// What a stage knows of a row's wish, for the report; `None` shows the cell as written.
@@ -275,7 +295,7 @@ impl Stage for Resolved {
         Wish {
             member_id: Some(self.member.as_str()),
             kind: Some(self.kind),
-            target_label: self.target_label.as_deref(),
+            target_label: self.found.as_ref().map(|f| &*f.label),
             selected: Some(self.setting.selected()),
             target_id: self.setting.target().map(WebexId::as_str),
         }

@@ -72,6 +72,8 @@ pub(crate) enum Problem {
     },
     NumberWithoutOwner(Box<str>),
     NotATarget(Box<str>),
+    /// `--require-callback`: the change would leave the member with no callback number.
+    NoCallback(crate::wire::Selected),
 }
 
 /// A problem and the column it is in.
@@ -165,6 +167,10 @@ impl fmt::Display for RowError {
             NotATarget(n) => write!(
                 f,
                 "{n} is not a valid ECBN target for this person (no active number of a member of their location)"
+            ),
+            NoCallback(selected) => write!(
+                f,
+                "{selected} would leave this member with no emergency callback number (refused: --require-callback)"
             ),
         }
     }

@@ -75,6 +75,8 @@ pub(crate) enum Held {
     RunStopped,
     InvalidRows,
     UnresolvedRows,
+    /// `--require-callback` refused rows of the file.
+    NoCallbackRows,
     /// The token could not be loaded; the message says why.
     NoToken(String),
     Limit(u64),
@@ -93,6 +95,9 @@ impl fmt::Display for Held {
             Held::UnresolvedRows => {
                 f.write_str("not attempted: rows of the file could not be resolved; nothing was written")
             }
+            Held::NoCallbackRows => f.write_str(
+                "not attempted: rows of the file would leave members with no callback number; nothing was written",
+            ),
             Held::NoToken(m) => write!(f, "not attempted: {m}"),
             Held::Limit(k) => write!(f, "not written: --limit {k} reached"),
             Held::MaxFailures => f.write_str("not attempted: --max-failures reached"),

@@ -16,6 +16,15 @@ fn plan_report_matches_row_by_row_and_writes_nothing() {
     let r = against(&sim, d.path(), &["plan", sample("desired.csv").to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("Plan: 7 to update, 5 in sync, 4 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
+    // the contract's columns, in its order
+    let report = reports(d.path(), "ecbn-plan-", ".csv").pop().unwrap();
+    let header = std::fs::read_to_string(report).unwrap().lines().next().unwrap().to_string();
+    assert_eq!(
+        header,
+        "line,member,member_id,kind,action,current_selected,current_location_member_id,desired_selected,\
+         desired_location_member_id,dependent_member_count,http_status,attempts,message,current_effective_number,\
+         current_effective_quality,desired_effective_number,desired_effective_quality"
+    );
     let rows = rows(d.path(), "plan");
     assert_eq!(rows.len(), 16);
     let expect = [
@@ -59,6 +68,27 @@ fn plan_report_matches_row_by_row_and_writes_nothing() {
     assert!(!gus["desired_location_member_id"].is_empty());
     assert_eq!(gus["current_effective_number"], "+14085550207");
     assert_eq!(gus["current_effective_quality"], "RECOMMENDED");
+    // the lobby by phone number: its number; by ID (line 6), never configured: unknown
+    assert_eq!(
+        (&*gus["desired_effective_number"], &*gus["desired_effective_quality"]),
+        ("+14085550190", "RECOMMENDED")
+    );
+    let femi = by_line(&rows, 6);
+    assert_eq!((&*femi["desired_effective_number"], &*femi["desired_effective_quality"]), ("", "unknown"));
+    // the break room by phone number: the hunt group's number, NOT_RECOMMENDED, warned about
+    let room = by_line(&rows, 15);
+    assert_eq!(
+        (&*room["desired_effective_number"], &*room["desired_effective_quality"]),
+        ("+14085550199", "NOT_RECOMMENDED")
+    );
+    assert!(room["message"].contains("warning: would have a NOT_RECOMMENDED callback number"), "{room:?}");
+    assert!(r.stdout.contains("? Break Room (workspace) would have a NOT_RECOMMENDED callback number (+14085550199)"));
+    // Ben to LOCATION_ECBN: the HQ location's main number
+    assert_eq!(by_line(&rows, 3)["desired_effective_number"], "+14085550100");
+    assert_eq!(
+        s["predicted_quality"],
+        serde_json::json!({"RECOMMENDED": 10, "NOT_RECOMMENDED": 3, "INVALID": 0, "unknown": 3, "none": 0})
+    );
     assert_eq!(by_line(&rows, 2)["dependent_member_count"], "2");
     assert_eq!(by_line(&rows, 11)["dependent_member_count"], "", "in-file rule: no dependencies GET");
     assert_eq!(by_line(&rows, 4)["attempts"], "1");

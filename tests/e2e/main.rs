@@ -8,5 +8,6 @@ mod config;
 mod core;
 mod migration;
 mod partner;
+mod predict;
 mod python;
 mod reliability;

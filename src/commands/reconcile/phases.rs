@@ -36,8 +36,9 @@ pub(super) async fn read(
                 continue;
             }
         };
-        let reading = plan::reading(&get);
+        let mut reading = plan::reading(&get);
         let diff = plan::diff(&row.stage, &reading);
+        reading.predicted = plan::predict(&row.stage, &get, &diff);
         row.trail.read = Some(Box::new(reading));
         match diff {
             Diff::InSync => sink.finish(row, Verdict::InSync),

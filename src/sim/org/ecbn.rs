@@ -16,15 +16,9 @@ pub(crate) mod put_errors {
     pub(crate) const SELF_MEMBER: i64 = 27405;
 }
 
-/// Quality of a member's number [doc]: an active number of a person or workspace is
-/// RECOMMENDED, of anything else (virtual lines, hunt groups) NOT_RECOMMENDED; an
-/// inactive or missing number is INVALID.
+/// Quality of a member's number, by the API's rule (shared with the client's predictions).
 pub(crate) fn number_quality(m: &Member) -> &'static str {
-    match m.active_number() {
-        None => "INVALID",
-        Some(_) if matches!(m.kind.as_str(), "PEOPLE" | "PLACE") => "RECOMMENDED",
-        Some(_) => "NOT_RECOMMENDED",
-    }
+    crate::wire::number_quality(m.active_number().is_some(), &m.kind)
 }
 
 /// [guess] The effective level of a member's own valid number in the direct-line and
