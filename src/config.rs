@@ -53,6 +53,7 @@ struct LimitsSection {
 #[serde(deny_unknown_fields)]
 struct RunSection {
     report_dir: Option<PathBuf>,
+    metrics_file: Option<PathBuf>,
     max_changes: Option<u64>,
     max_failures: Option<u64>,
     skip_invalid: Option<bool>,
@@ -76,6 +77,7 @@ pub(crate) struct Settings {
     pub(crate) max_retries: u32,
     pub(crate) max_backoff: Duration,
     pub(crate) report_dir: PathBuf,
+    pub(crate) metrics_file: Option<PathBuf>,
     pub(crate) max_changes: Option<u64>,
     pub(crate) max_failures: Option<u64>,
     pub(crate) skip_invalid: bool,
@@ -115,6 +117,7 @@ impl Settings {
             max_retries: g.max_retries.or(l.max_retries).unwrap_or(8),
             max_backoff: secs(g.max_backoff_secs, l.max_backoff_secs, 60),
             report_dir: g.report_dir.clone().or(r.report_dir).unwrap_or_else(|| "ecbn-reports".into()),
+            metrics_file: g.metrics_file.clone().or(r.metrics_file),
             max_changes: g.max_changes.or(r.max_changes),
             max_failures: g.max_failures.or(r.max_failures).or(l.max_failures),
             skip_invalid: g.skip_invalid.or(r.skip_invalid).unwrap_or(false),

@@ -33,6 +33,7 @@ pub use webex::token::TokenError;
 
 use cli::{Command, Invocation, SimCommand};
 use commands::Mode;
+use report::metrics::Recorder;
 use tokio_util::sync::CancellationToken;
 
 /// Run a parsed command line. `interrupt` is cancelled by the binary on SIGINT/SIGTERM.
@@ -45,19 +46,33 @@ pub async fn run(inv: Invocation, interrupt: CancellationToken) -> Result<Outcom
                 None => commands::sim::run(args, interrupt).await,
             };
         }
+        Command::Completions(a) => return commands::completions::run(a.shell),
         Command::Check(a) => (Mode::Check, a.desired, a.job),
         Command::Plan(a) => (Mode::Plan, a.desired, a.job),
         Command::Apply(a) => (Mode::Apply, a.desired, a.job),
         Command::Export(a) => {
             let s = settings(&a.job, inv.base_url_on_command_line)?;
-            return commands::export::run(a, &s, interrupt).await;
+            let metrics = Recorder::new(s.metrics_file.clone(), "export");
+            let end = commands::export::run(a, &s, &metrics, interrupt).await;
+            return recorded(&metrics, end);
         }
     };
     let s = settings(&job, inv.base_url_on_command_line)?;
-    match mode {
-        Mode::Check => commands::check::run(&file, &s),
-        mode => commands::reconcile::run(mode, &file, &s, interrupt).await,
+    let metrics = Recorder::new(s.metrics_file.clone(), mode.as_str());
+    let end = match mode {
+        Mode::Check => commands::check::run(&file, &s, &metrics),
+        mode => commands::reconcile::run(mode, &file, &s, &metrics, interrupt).await,
+    };
+    recorded(&metrics, end)
+}
+
+/// The metrics of every run that got past the command line, the configuration and the
+/// lock.
+fn recorded(metrics: &Recorder, end: Result<Outcome, Error>) -> Result<Outcome, Error> {
+    if !matches!(end, Err(Error::Lock(_) | Error::Usage(_))) {
+        metrics.write(&end);
     }
+    end
 }
 
 /// The job's settings, with logging set up from them.

@@ -67,6 +67,9 @@ pub struct JobArgs {
     /// Directory for reports, rollback files and the lock [default: ecbn-reports]
     #[arg(long, env = "ECBN_SYNC_REPORT_DIR", value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
+    /// Write the run's metrics here (Prometheus text format, for node_exporter's textfile collector)
+    #[arg(long, env = "ECBN_SYNC_METRICS_FILE", value_name = "PATH")]
+    pub metrics_file: Option<PathBuf>,
     #[command(flatten)]
     pub log: LogArgs,
     /// plan: exit 2 when a row would be updated
@@ -133,6 +136,15 @@ pub enum Command {
     Export(ExportArgs),
     /// Run the Webex Calling simulator
     Sim(SimArgs),
+    /// Print a shell completion script (e.g. `source <(ecbn-sync completions bash)`)
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

@@ -40,16 +40,17 @@ pub fn parse_from(argv: impl IntoIterator<Item = OsString>) -> Result<Invocation
         Command::Plan(a) => Command::Plan(FileArgs { job: a.job.or(top), ..a }),
         Command::Apply(a) => Command::Apply(FileArgs { job: a.job.or(top), ..a }),
         Command::Export(a) => Command::Export(ExportArgs { job: a.job.or(top), ..a }),
-        Command::Sim(a) => {
+        c @ (Command::Sim(_) | Command::Completions(_)) => {
             let given: Vec<String> = matches
                 .ids()
                 .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
                 .map(|id| format!("--{}", id.as_str().replace('_', "-")))
                 .collect();
             if !given.is_empty() {
-                return Err(Error::Usage(format!("{} cannot be used with `sim`", given.join(", "))));
+                let name = if matches!(c, Command::Sim(_)) { "sim" } else { "completions" };
+                return Err(Error::Usage(format!("{} cannot be used with `{name}`", given.join(", "))));
             }
-            Command::Sim(a)
+            c
         }
     };
     Ok(Invocation { command, base_url_on_command_line })
@@ -71,6 +72,7 @@ impl JobArgs {
             max_retries: self.max_retries.or(other.max_retries),
             max_backoff_secs: self.max_backoff_secs.or(other.max_backoff_secs),
             report_dir: self.report_dir.or(other.report_dir),
+            metrics_file: self.metrics_file.or(other.metrics_file),
             log: LogArgs {
                 log_format: self.log.log_format.or(other.log.log_format),
                 quiet: self.log.quiet + other.log.quiet,

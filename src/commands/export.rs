@@ -17,6 +17,7 @@ use crate::cli::ExportArgs;
 use crate::config::Settings;
 use crate::error::{Error, Outcome};
 use crate::ids::Kind;
+use crate::report::metrics::{Figures, Recorder};
 use crate::report::{self, Summary, escape_cell};
 use crate::resolve::{EmailBook, NotFound};
 use crate::row::{Field, MemberRef, Named, Problem, RowErrors};
@@ -66,7 +67,12 @@ struct Counts {
     no_calling: u64,
 }
 
-pub(crate) async fn run(args: ExportArgs, s: &Settings, interrupt: CancellationToken) -> Result<Outcome, Error> {
+pub(crate) async fn run(
+    args: ExportArgs,
+    s: &Settings,
+    metrics: &Recorder,
+    interrupt: CancellationToken,
+) -> Result<Outcome, Error> {
     let stamp = Stamp::now();
     // 1. the file of members, checked before any request
     let named = match (args.all, &args.people) {
@@ -76,7 +82,7 @@ pub(crate) async fn run(args: ExportArgs, s: &Settings, interrupt: CancellationT
     };
     // 2. the API and the members
     let api = Api::connect(s, interrupt.child_token()).await?;
-    let end = export(&api.client, &args, named, s, &stamp, &interrupt).await;
+    let end = export(&api.client, &args, named, s, &stamp, metrics, &interrupt).await;
     api.close().await;
     end
 }
@@ -88,6 +94,7 @@ async fn export(
     named: Option<NamedFile<'_>>,
     s: &Settings,
     stamp: &Stamp,
+    metrics: &Recorder,
     interrupt: &CancellationToken,
 ) -> Result<Outcome, Error> {
     let storage = Error::storage;
@@ -160,6 +167,7 @@ async fn export(
         rollback_unrestorable: vec![],
         exit_code: crate::error::exit_code(&end),
     };
+    metrics.figures(Figures::of(&summary));
     report::write_summary(&json, &summary).map_err(storage(&json))?;
     if end.is_ok() {
         logging::diag(&format!("Export: {} members, {} failed.", counts.exported, counts.failed));

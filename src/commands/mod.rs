@@ -2,6 +2,7 @@
 //! `lib.rs` only dispatches here.
 
 pub(crate) mod check;
+pub(crate) mod completions;
 pub(crate) mod export;
 pub(crate) mod generate;
 pub(crate) mod reconcile;

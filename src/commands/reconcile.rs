@@ -19,6 +19,7 @@ use crate::config::Settings;
 use crate::error::{Error, Outcome};
 use crate::ids::Uuid;
 use crate::report::Action;
+use crate::report::metrics::Recorder;
 use crate::resolve;
 use crate::row::{Desired, Differs, Field, Held, Problem, Row, RowErrors, Stage, Unresolved, Verdict};
 use crate::webex::Client;
@@ -26,7 +27,13 @@ use crate::{desired, lock, plan};
 use std::path::Path;
 use tokio_util::sync::CancellationToken;
 
-pub(crate) async fn run(mode: Mode, path: &Path, s: &Settings, interrupt: CancellationToken) -> Result<Outcome, Error> {
+pub(crate) async fn run(
+    mode: Mode,
+    path: &Path,
+    s: &Settings,
+    metrics: &Recorder,
+    interrupt: CancellationToken,
+) -> Result<Outcome, Error> {
     let stamp = Stamp::now();
     // the lock comes before the file is read, so a concurrent apply never starts work
     let _lock = match mode {
@@ -35,7 +42,7 @@ pub(crate) async fn run(mode: Mode, path: &Path, s: &Settings, interrupt: Cancel
     };
     let mut rows = desired::read(path, &s.read_options())?;
     plan::cross_check(&mut rows);
-    let mut sink = Sink::create(mode, path, rows.len(), s, &stamp)?;
+    let mut sink = Sink::create(mode, path, rows.len(), s, &stamp, metrics)?;
     let _progress = sink.span().entered();
 
     // 1. the file must be sound before any request

@@ -5,6 +5,7 @@ use super::{Mode, Stamp};
 use crate::config::Settings;
 use crate::error::{Error, Outcome};
 use crate::ids::Kind;
+use crate::report::metrics::{Figures, Recorder};
 use crate::report::{self, Action, Printer, ReportSet, RowLine, Summary, names};
 use crate::row::{Differs, Forecast, QUALITY_KEYS, Row, Stage, Verdict};
 use crate::webex::Stats;
@@ -30,11 +31,19 @@ pub(crate) struct Sink {
     stamp: Stamp,
     desired_file: String,
     rollback_unrestorable: Vec<String>,
+    metrics: Recorder,
     span: Span,
 }
 
 impl Sink {
-    pub(crate) fn create(mode: Mode, desired: &Path, rows: usize, s: &Settings, stamp: &Stamp) -> Result<Sink, Error> {
+    pub(crate) fn create(
+        mode: Mode,
+        desired: &Path,
+        rows: usize,
+        s: &Settings,
+        stamp: &Stamp,
+        metrics: &Recorder,
+    ) -> Result<Sink, Error> {
         let mut reports = ReportSet::create(&s.report_dir, mode.as_str(), &stamp.file)
             .map_err(|source| Error::Storage { path: s.report_dir.display().to_string(), source })?;
         if mode == Mode::Check {
@@ -61,6 +70,7 @@ impl Sink {
             stamp: stamp.clone(),
             desired_file: desired.display().to_string(),
             rollback_unrestorable: Vec::new(),
+            metrics: metrics.clone(),
             span,
         })
     }
@@ -171,9 +181,15 @@ impl Sink {
             return;
         }
         match self.reports.amend(fixes) {
-            Ok(n) => {
-                *self.counts.entry(Action::Valid).or_default() -= n as u64;
-                *self.counts.entry(Action::Invalid).or_default() += n as u64;
+            Ok(were_valid) => {
+                for kind in were_valid {
+                    *self.counts.entry(Action::Valid).or_default() -= 1;
+                    *self.counts.entry(Action::Invalid).or_default() += 1;
+                    if let Some(k) = kind {
+                        *self.counts_by_kind.entry((k, Action::Valid)).or_default() -= 1;
+                        *self.counts_by_kind.entry((k, Action::Invalid)).or_default() += 1;
+                    }
+                }
             }
             Err(source) => {
                 let path = self.reports.csv_path.display().to_string();
@@ -258,6 +274,7 @@ impl Sink {
             rollback_unrestorable: std::mem::take(&mut self.rollback_unrestorable),
             exit_code: crate::error::exit_code(&end),
         };
+        self.metrics.figures(Figures::of(&summary));
         if let Err(source) = report::write_summary(&self.reports.json_path, &summary) {
             let path = self.reports.json_path.display().to_string();
             end = Err(Error::Storage { path, source });

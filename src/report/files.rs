@@ -3,6 +3,7 @@
 
 use super::{Action, COLUMNS, RowLine, escape_cell};
 use crate::atomic::AtomicFile;
+use crate::ids::Kind;
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -19,7 +20,8 @@ pub(crate) struct ReportSet {
     last_flush: Instant,
 }
 
-/// The column of the action and of the message in the row report.
+/// The columns of the kind, the action and the message in the row report.
+const KIND: usize = 3;
 const ACTION: usize = 4;
 const MESSAGE: usize = 12;
 
@@ -76,12 +78,12 @@ impl ReportSet {
     }
 
     /// Make the rows at the given lines `invalid` with a new message, through a temp
-    /// file and a rename, so the report is valid CSV at every moment. Returns how many
-    /// of them were `valid` before.
-    pub(crate) fn amend(&mut self, fixes: &HashMap<u32, String>) -> io::Result<usize> {
+    /// file and a rename, so the report is valid CSV at every moment. Returns the kind
+    /// (when the report names one) of each row that was `valid` before.
+    pub(crate) fn amend(&mut self, fixes: &HashMap<u32, String>) -> io::Result<Vec<Option<Kind>>> {
         self.csv.flush()?;
         let mut out = AtomicFile::create(&self.csv_path)?;
-        let mut were_valid = 0;
+        let mut were_valid = Vec::new();
         {
             let mut rdr = csv::Reader::from_path(&self.csv_path)?;
             let mut w = csv::Writer::from_writer(&mut out);
@@ -92,7 +94,9 @@ impl ReportSet {
                 let action = rec.get(ACTION);
                 match fix {
                     Some(m) if action == Some(Action::Valid.as_str()) || action == Some(Action::Invalid.as_str()) => {
-                        were_valid += usize::from(action == Some(Action::Valid.as_str()));
+                        if action == Some(Action::Valid.as_str()) {
+                            were_valid.push(rec.get(KIND).and_then(Kind::parse));
+                        }
                         let mut v: Vec<String> = rec.iter().map(str::to_string).collect();
                         v[ACTION] = Action::Invalid.as_str().to_string();
                         v[MESSAGE] = escape_cell(m).into_owned();
@@ -156,11 +160,12 @@ mod tests {
     fn amend_turns_rows_invalid_and_counts_the_valid_ones() {
         let d = tempfile::tempdir().unwrap();
         let mut r = ReportSet::create(d.path(), "check", "T").unwrap();
-        for (line, action) in [(2, Action::Valid), (3, Action::Invalid), (4, Action::Valid)] {
-            r.row(&RowLine { line, action, ..Default::default() }).unwrap();
+        for (line, action, kind) in [(2, Action::Valid, "workspace"), (3, Action::Invalid, ""), (4, Action::Valid, "")]
+        {
+            r.row(&RowLine { line, action, kind, ..Default::default() }).unwrap();
         }
         let fixes = HashMap::from([(2, "dup of 3".to_string()), (3, "=dup of 2".to_string())]);
-        assert_eq!(r.amend(&fixes).unwrap(), 1);
+        assert_eq!(r.amend(&fixes).unwrap(), [Some(Kind::Workspace)], "the kinds of the rows that were valid");
         r.row(&RowLine { line: 5, action: Action::Valid, ..Default::default() }).unwrap();
         r.flush().unwrap();
         let text = std::fs::read_to_string(&r.csv_path).unwrap();

@@ -7,6 +7,7 @@ mod audit;
 mod config;
 mod core;
 mod migration;
+mod ops;
 mod partner;
 mod predict;
 mod python;

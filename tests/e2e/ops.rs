@@ -1,0 +1,172 @@
+//! Operating it: shell completions and the systemd units.
+
+use crate::support::*;
+use std::path::Path;
+use std::process::Command;
+
+/// What bash completes after `words` (the last one being completed), with the script the
+/// binary prints sourced the way a user's shell does.
+fn bash_completes(script: &Path, words: &[&str]) -> String {
+    let cword = words.len() - 1;
+    let prev = words[cword - 1];
+    let line = format!(
+        "source {}; COMP_WORDS=({}); COMP_CWORD={cword}; _ecbn__sync ecbn-sync '{}' '{prev}'; echo \"${{COMPREPLY[*]}}\"",
+        script.display(),
+        words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(" "),
+        words[cword],
+    );
+    let out = Command::new("bash").args(["--norc", "-c", &line]).output().expect("bash");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn bash_completes_subcommands_and_their_options() {
+    let d = tmp();
+    let r = run(cmd(d.path()).args(["completions", "bash"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let script = write(d.path(), "ecbn-sync.bash", &r.stdout);
+    assert_eq!(bash_completes(&script, &["ecbn-sync", "pl"]), "plan");
+    // after a subcommand too (a hyphenated binary name broke this in clap_complete)
+    assert_eq!(bash_completes(&script, &["ecbn-sync", "plan", "--require-c"]), "--require-callback");
+    assert_eq!(bash_completes(&script, &["ecbn-sync", "export", "--ki"]), "--kind");
+    assert_eq!(bash_completes(&script, &["ecbn-sync", "sim", "generate", "--peo"]), "--people");
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        let r = run(cmd(d.path()).args(["completions", shell]));
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        assert!(r.stdout.contains("require-callback"), "{shell}");
+    }
+    assert_eq!(run(cmd(d.path()).args(["completions", "tcsh"])).code, 64);
+    assert_eq!(run(cmd(d.path()).args(["--rate", "3", "completions", "bash"])).code, 64);
+}
+
+/// The units as shipped, with the binary at the path of the one under test (verify
+/// checks that ExecStart= is executable).
+fn units(d: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/systemd");
+    let service = std::fs::read_to_string(dir.join("ecbn-sync.service")).unwrap();
+    assert!(service.contains("ExecStart=/usr/local/bin/ecbn-sync "), "{service}");
+    let service = write(d, "ecbn-sync.service", &service.replace("/usr/local/bin/ecbn-sync", BIN));
+    let timer = write(d, "ecbn-sync.timer", &std::fs::read_to_string(dir.join("ecbn-sync.timer")).unwrap());
+    (service, timer)
+}
+
+#[test]
+fn the_systemd_units_pass_systemd_analyze_verify() {
+    let d = tmp();
+    let (service, timer) = units(d.path());
+    let verify = |files: &[&Path]| {
+        Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .args(files)
+            .output()
+            .expect("systemd-analyze (Debian's systemd package; .ci/run installs it)")
+    };
+    let out = verify(&[&service, &timer]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.trim().is_empty(), "{stderr}");
+    // verify does see mistakes: an unknown key is reported, a bad calendar refused
+    let typo = std::fs::read_to_string(&service).unwrap().replace("ProtectSystem=", "ProtectSytem=");
+    let out = verify(&[&write(d.path(), "ecbn-sync.service", &typo)]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Unknown key"), "{out:?}");
+    let bad = std::fs::read_to_string(&timer).unwrap().replace("OnCalendar=*-*-* 02:30:00", "OnCalendar=nightly-ish");
+    assert!(!verify(&[&write(d.path(), "ecbn-sync.timer", &bad)]).status.success());
+
+    // the contract's hardening and schedule
+    let (service, timer) = units(d.path());
+    let (service, timer) = (std::fs::read_to_string(service).unwrap(), std::fs::read_to_string(timer).unwrap());
+    for key in [
+        "Type=oneshot",
+        "DynamicUser=yes",
+        "ProtectSystem=strict",
+        "StateDirectory=ecbn-sync",
+        "LoadCredential=webex-token:",
+        "Environment=ECBN_SYNC_TOKEN_FILE=%d/webex-token",
+        "NoNewPrivileges=yes",
+    ] {
+        assert!(service.lines().any(|l| l.starts_with(key)), "{key}");
+    }
+    for key in ["OnCalendar=", "Persistent=true", "RandomizedDelaySec="] {
+        assert!(timer.lines().any(|l| l.starts_with(key)), "{key}");
+    }
+}
+
+/// The token reaches the job the way the unit passes it: a credential file named by
+/// ECBN_SYNC_TOKEN_FILE, read as token_file.
+#[test]
+fn the_units_token_file_is_read_from_the_environment() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let token = write(d.path(), "webex-token", "admin-token\n");
+    let mut c = job(&sim, d.path(), &["plan", sample("desired.csv").to_str().unwrap()]);
+    c.env_remove("WEBEX_TOKEN").env("ECBN_SYNC_TOKEN_FILE", &token);
+    let r = run(&mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+/// prometheus_client's parser reads the file and finds what the summaries say.
+fn prom_check(metrics: &Path, expect: serde_json::Value) {
+    let d = tmp();
+    let expect_file = write(d.path(), "expect.json", &expect.to_string());
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/prom_check.py");
+    let out = Command::new("python3").arg(script).arg(metrics).arg(expect_file).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(metrics).unwrap_or_default()
+    );
+}
+
+#[test]
+fn the_metrics_file_says_what_the_summaries_say() {
+    if !crate::python::python_with("prometheus_client") {
+        return;
+    }
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let prom = d.path().join("textfile/ecbn-sync.prom");
+    std::fs::create_dir_all(prom.parent().unwrap()).unwrap();
+    let desired = sample("desired.csv");
+    let (desired, bad) = (desired.to_str().unwrap(), sample("desired-bad.csv"));
+    let with = |args: &[&str]| {
+        let mut c = job(&sim, d.path(), args);
+        c.env("ECBN_SYNC_METRICS_FILE", &prom);
+        run(&mut c)
+    };
+    assert_eq!(with(&["plan", desired]).code, 0);
+    let plan = summary(d.path(), "plan");
+    assert_eq!(with(&["check", bad.to_str().unwrap()]).code, 65);
+    let check = summary(d.path(), "check");
+    assert_eq!(with(&["--max-changes", "0", "apply", desired]).code, 69);
+    let refused = summary(d.path(), "apply");
+    prom_check(
+        &prom,
+        serde_json::json!({"summaries": {"plan": plan, "check": check, "apply": refused},
+                           "last_success": {"plan": plan}, "no_success": ["apply", "check"]}),
+    );
+
+    assert_eq!(with(&["apply", desired]).code, 0);
+    let applied = summary(d.path(), "apply");
+    assert_eq!(with(&["export", "--all", "--out", "export.csv"]).code, 0);
+    let export = summary(d.path(), "export");
+    prom_check(
+        &prom,
+        serde_json::json!({"summaries": {"plan": plan, "check": check, "apply": applied, "export": export},
+                           "last_success": {"plan": plan, "apply": applied, "export": export}, "no_success": ["check"]}),
+    );
+
+    // a run that could not read its file still says so, and keeps the last success
+    assert_eq!(with(&["apply", "missing.csv"]).code, 65);
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("ecbn_sync_exit_code{mode=\"apply\"} 65"), "{text}");
+    prom_check(
+        &prom,
+        serde_json::json!({"summaries": {"plan": plan}, "last_success": {"apply": applied}, "no_success": []}),
+    );
+    // the command line's own errors write nothing
+    let before = std::fs::read_to_string(&prom).unwrap();
+    assert_eq!(with(&["apply"]).code, 64);
+    assert_eq!(std::fs::read_to_string(&prom).unwrap(), before);
+}
