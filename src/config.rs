@@ -26,6 +26,37 @@ struct FileConfig {
     limits: LimitsSection,
     #[serde(default)]
     run: RunSection,
+    #[serde(default)]
+    notify: NotifySection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotifySection {
+    room_id: Option<String>,
+    token_env: Option<String>,
+    on: Option<NotifyOn>,
+}
+
+/// When a run posts its summary to the Webex space.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum NotifyOn {
+    /// Every run.
+    Always,
+    /// Runs that did not exit 0 or 2.
+    Failure,
+    /// Runs that failed, or changed (or would change) something.
+    Change,
+}
+
+/// Where and when a run posts its summary (`[notify]`, `--notify-room`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Notify {
+    pub(crate) room_id: String,
+    /// The variable holding the bot's token; `None`: the run's own token.
+    pub(crate) token_env: Option<String>,
+    pub(crate) on: NotifyOn,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -78,6 +109,7 @@ pub(crate) struct Settings {
     pub(crate) max_backoff: Duration,
     pub(crate) report_dir: PathBuf,
     pub(crate) metrics_file: Option<PathBuf>,
+    pub(crate) notify: Option<Notify>,
     pub(crate) max_changes: Option<u64>,
     pub(crate) max_failures: Option<u64>,
     pub(crate) skip_invalid: bool,
@@ -102,7 +134,7 @@ impl Settings {
             None => (PathBuf::from("config.toml"), false),
         };
         let file = load_file(&path, required)?;
-        let (w, l, r) = (file.webex, file.limits, file.run);
+        let (w, l, r, n) = (file.webex, file.limits, file.run, file.notify);
         let secs = |v: Option<u64>, file: Option<u64>, d: u64| Duration::from_secs(v.or(file).unwrap_or(d));
         let country = g.default_country.clone().or(r.default_country).unwrap_or_else(|| "US".into());
         let s = Settings {
@@ -118,6 +150,11 @@ impl Settings {
             max_backoff: secs(g.max_backoff_secs, l.max_backoff_secs, 60),
             report_dir: g.report_dir.clone().or(r.report_dir).unwrap_or_else(|| "ecbn-reports".into()),
             metrics_file: g.metrics_file.clone().or(r.metrics_file),
+            notify: g.notify_room.clone().or(n.room_id).filter(|r| !r.trim().is_empty()).map(|room_id| Notify {
+                room_id,
+                token_env: n.token_env,
+                on: n.on.unwrap_or(NotifyOn::Always),
+            }),
             max_changes: g.max_changes.or(r.max_changes),
             max_failures: g.max_failures.or(r.max_failures).or(l.max_failures),
             skip_invalid: g.skip_invalid.or(r.skip_invalid).unwrap_or(false),

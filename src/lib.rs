@@ -33,7 +33,7 @@ pub use webex::token::TokenError;
 
 use cli::{Command, Invocation, SimCommand};
 use commands::Mode;
-use report::metrics::Recorder;
+use report::Recorder;
 use tokio_util::sync::CancellationToken;
 
 /// Run a parsed command line. `interrupt` is cancelled by the binary on SIGINT/SIGTERM.
@@ -52,25 +52,31 @@ pub async fn run(inv: Invocation, interrupt: CancellationToken) -> Result<Outcom
         Command::Apply(a) => (Mode::Apply, a.desired, a.job),
         Command::Export(a) => {
             let s = settings(&a.job, inv.base_url_on_command_line)?;
-            let metrics = Recorder::new(s.metrics_file.clone(), "export");
-            let end = commands::export::run(a, &s, &metrics, interrupt).await;
-            return recorded(&metrics, end);
+            let recorder = Recorder::new("export");
+            let end = commands::export::run(a, &s, &recorder, interrupt).await;
+            return reported(&s, &recorder, end).await;
         }
     };
     let s = settings(&job, inv.base_url_on_command_line)?;
-    let metrics = Recorder::new(s.metrics_file.clone(), mode.as_str());
+    let recorder = Recorder::new(mode.as_str());
     let end = match mode {
-        Mode::Check => commands::check::run(&file, &s, &metrics),
-        mode => commands::reconcile::run(mode, &file, &s, &metrics, interrupt).await,
+        Mode::Check => commands::check::run(&file, &s, &recorder),
+        mode => commands::reconcile::run(mode, &file, &s, &recorder, interrupt).await,
     };
-    recorded(&metrics, end)
+    reported(&s, &recorder, end).await
 }
 
-/// The metrics of every run that got past the command line, the configuration and the
-/// lock.
-fn recorded(metrics: &Recorder, end: Result<Outcome, Error>) -> Result<Outcome, Error> {
-    if !matches!(end, Err(Error::Lock(_) | Error::Usage(_))) {
-        metrics.write(&end);
+/// After every run that got past the command line, the configuration and the lock: the
+/// metrics file and the notification. Neither changes how the run ended.
+async fn reported(s: &config::Settings, recorder: &Recorder, end: Result<Outcome, Error>) -> Result<Outcome, Error> {
+    if matches!(end, Err(Error::Lock(_) | Error::Usage(_))) {
+        return end;
+    }
+    if let Some(path) = &s.metrics_file {
+        report::metrics::write(path, recorder, &end);
+    }
+    if let Some(notify) = &s.notify {
+        commands::notify::send(s, notify, recorder, &end).await;
     }
     end
 }

@@ -57,6 +57,21 @@ pub(crate) fn number_quality(active: bool, owner_type: &str) -> &'static str {
     }
 }
 
+/// `POST /messages`: a Markdown message to a space (the run's notification).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MessagePost {
+    #[serde(default)]
+    pub room_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// The most a message's text may hold, in bytes [doc].
+pub(crate) const MESSAGE_MAX_BYTES: usize = 7439;
+
 /// One option block of the ECBN GET (`directLineInfo`, `locationECBNInfo`, ...).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -353,6 +368,7 @@ pub(crate) mod routes {
     pub(crate) const PEOPLE: &str = "/people";
     pub(crate) const WORKSPACES: &str = "/workspaces";
     pub(crate) const VIRTUAL_LINES: &str = "/telephony/config/virtualLines";
+    pub(crate) const MESSAGES: &str = "/messages";
 }
 
 #[cfg(test)]

@@ -70,6 +70,9 @@ pub struct JobArgs {
     /// Write the run's metrics here (Prometheus text format, for node_exporter's textfile collector)
     #[arg(long, env = "ECBN_SYNC_METRICS_FILE", value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+    /// After the run, post its summary to this Webex space (room ID)
+    #[arg(long, env = "ECBN_SYNC_NOTIFY_ROOM", value_name = "ID")]
+    pub notify_room: Option<String>,
     #[command(flatten)]
     pub log: LogArgs,
     /// plan: exit 2 when a row would be updated

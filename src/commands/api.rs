@@ -36,16 +36,7 @@ impl Api {
             let token = TokenSource::load(&s.token_env, s.token_file.as_deref())?;
             (s.base_url.clone(), token, None)
         };
-        let config = TransportConfig {
-            base_url: check_base_url(&base_url)?,
-            org_id: s.org_id.clone(),
-            rate: s.rate,
-            max_retries: s.max_retries,
-            max_backoff: s.max_backoff,
-            timeout: s.timeout,
-            connect_timeout: s.connect_timeout,
-            concurrency: s.concurrency,
-        };
+        let config = transport_config(s, &base_url)?;
         let transport = Transport::new(config, token, stop).context("cannot set up the HTTP client")?;
         Ok(Api { client: Client::new(Arc::new(transport)), sandbox })
     }
@@ -58,4 +49,18 @@ impl Api {
             tracing::error!("sandbox: cannot save the state: {e}");
         }
     }
+}
+
+/// The transport of a run against `base_url`, as the settings say.
+pub(super) fn transport_config(s: &Settings, base_url: &str) -> Result<TransportConfig, Error> {
+    Ok(TransportConfig {
+        base_url: check_base_url(base_url)?,
+        org_id: s.org_id.clone(),
+        rate: s.rate,
+        max_retries: s.max_retries,
+        max_backoff: s.max_backoff,
+        timeout: s.timeout,
+        connect_timeout: s.connect_timeout,
+        concurrency: s.concurrency,
+    })
 }

@@ -12,7 +12,7 @@ use crate::config::Settings;
 use crate::desired::{self, FileError};
 use crate::error::{Error, Outcome};
 use crate::plan::{self, Duplicates, Keyed};
-use crate::report::metrics::Recorder;
+use crate::report::Recorder;
 use crate::row::{Parsed, Row, Verdict};
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,10 +20,10 @@ use std::path::Path;
 /// Rows handed from the reader thread to the writer at a time.
 const BATCH: usize = 8192;
 
-pub(crate) fn run(path: &Path, s: &Settings, metrics: &Recorder) -> Result<Outcome, Error> {
+pub(crate) fn run(path: &Path, s: &Settings, recorder: &Recorder) -> Result<Outcome, Error> {
     let stamp = Stamp::now();
     let opts = s.read_options();
-    let mut sink = Sink::create(Mode::Check, path, 0, s, &stamp, metrics)?;
+    let mut sink = Sink::create(Mode::Check, path, 0, s, &stamp, recorder)?;
     let mut dups = Duplicates::default();
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Row<Parsed>>>(4);
     let streamed = std::thread::scope(|scope| {

@@ -17,8 +17,7 @@ use crate::cli::ExportArgs;
 use crate::config::Settings;
 use crate::error::{Error, Outcome};
 use crate::ids::Kind;
-use crate::report::metrics::{Figures, Recorder};
-use crate::report::{self, Summary, escape_cell};
+use crate::report::{self, Recorder, Summary, escape_cell};
 use crate::resolve::{EmailBook, NotFound};
 use crate::row::{Field, MemberRef, Named, Problem, RowErrors};
 use crate::webex::{ApiError, Client};
@@ -70,7 +69,7 @@ struct Counts {
 pub(crate) async fn run(
     args: ExportArgs,
     s: &Settings,
-    metrics: &Recorder,
+    recorder: &Recorder,
     interrupt: CancellationToken,
 ) -> Result<Outcome, Error> {
     let stamp = Stamp::now();
@@ -82,7 +81,7 @@ pub(crate) async fn run(
     };
     // 2. the API and the members
     let api = Api::connect(s, interrupt.child_token()).await?;
-    let end = export(&api.client, &args, named, s, &stamp, metrics, &interrupt).await;
+    let end = export(&api.client, &args, named, s, &stamp, recorder, &interrupt).await;
     api.close().await;
     end
 }
@@ -94,7 +93,7 @@ async fn export(
     named: Option<NamedFile<'_>>,
     s: &Settings,
     stamp: &Stamp,
-    metrics: &Recorder,
+    recorder: &Recorder,
     interrupt: &CancellationToken,
 ) -> Result<Outcome, Error> {
     let storage = Error::storage;
@@ -167,7 +166,7 @@ async fn export(
         rollback_unrestorable: vec![],
         exit_code: crate::error::exit_code(&end),
     };
-    metrics.figures(Figures::of(&summary));
+    recorder.record(&summary, Vec::new());
     report::write_summary(&json, &summary).map_err(storage(&json))?;
     if end.is_ok() {
         logging::diag(&format!("Export: {} members, {} failed.", counts.exported, counts.failed));

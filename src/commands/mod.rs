@@ -5,6 +5,7 @@ pub(crate) mod check;
 pub(crate) mod completions;
 pub(crate) mod export;
 pub(crate) mod generate;
+pub(crate) mod notify;
 pub(crate) mod reconcile;
 pub(crate) mod sim;
 

@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::error::{Error, Outcome};
 use crate::ids::Uuid;
 use crate::report::Action;
-use crate::report::metrics::Recorder;
+use crate::report::Recorder;
 use crate::resolve;
 use crate::row::{Desired, Differs, Field, Held, Problem, Row, RowErrors, Stage, Unresolved, Verdict};
 use crate::webex::Client;
@@ -31,7 +31,7 @@ pub(crate) async fn run(
     mode: Mode,
     path: &Path,
     s: &Settings,
-    metrics: &Recorder,
+    recorder: &Recorder,
     interrupt: CancellationToken,
 ) -> Result<Outcome, Error> {
     let stamp = Stamp::now();
@@ -42,7 +42,7 @@ pub(crate) async fn run(
     };
     let mut rows = desired::read(path, &s.read_options())?;
     plan::cross_check(&mut rows);
-    let mut sink = Sink::create(mode, path, rows.len(), s, &stamp, metrics)?;
+    let mut sink = Sink::create(mode, path, rows.len(), s, &stamp, recorder)?;
     let _progress = sink.span().entered();
 
     // 1. the file must be sound before any request

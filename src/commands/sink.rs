@@ -5,8 +5,7 @@ use super::{Mode, Stamp};
 use crate::config::Settings;
 use crate::error::{Error, Outcome};
 use crate::ids::Kind;
-use crate::report::metrics::{Figures, Recorder};
-use crate::report::{self, Action, Printer, ReportSet, RowLine, Summary, names};
+use crate::report::{self, Action, Printer, Recorder, ReportSet, RowLine, Summary, names};
 use crate::row::{Differs, Forecast, QUALITY_KEYS, Row, Stage, Verdict};
 use crate::webex::Stats;
 use crate::wire::Selected;
@@ -16,6 +15,9 @@ use std::path::Path;
 use std::time::SystemTime;
 use tracing::Span;
 use tracing_indicatif::span_ext::IndicatifSpanExt;
+
+/// How many failed or invalid rows the notification quotes.
+const PROBLEMS_KEPT: usize = 5;
 
 pub(crate) struct Sink {
     mode: Mode,
@@ -31,7 +33,9 @@ pub(crate) struct Sink {
     stamp: Stamp,
     desired_file: String,
     rollback_unrestorable: Vec<String>,
-    metrics: Recorder,
+    /// The first rows that failed or were invalid, for the notification.
+    problems: Vec<String>,
+    recorder: Recorder,
     span: Span,
 }
 
@@ -42,7 +46,7 @@ impl Sink {
         rows: usize,
         s: &Settings,
         stamp: &Stamp,
-        metrics: &Recorder,
+        recorder: &Recorder,
     ) -> Result<Sink, Error> {
         let mut reports = ReportSet::create(&s.report_dir, mode.as_str(), &stamp.file)
             .map_err(|source| Error::Storage { path: s.report_dir.display().to_string(), source })?;
@@ -70,7 +74,8 @@ impl Sink {
             stamp: stamp.clone(),
             desired_file: desired.display().to_string(),
             rollback_unrestorable: Vec::new(),
-            metrics: metrics.clone(),
+            problems: Vec::new(),
+            recorder: recorder.clone(),
             span,
         })
     }
@@ -135,6 +140,9 @@ impl Sink {
             desired_effective_quality: read.map(|r| &*r.predicted.quality).unwrap_or(""),
         };
         self.print(&line, &labels(&row, &wish), forecast.as_ref());
+        if matches!(action, Action::Failed | Action::Invalid) && self.problems.len() < PROBLEMS_KEPT {
+            self.problems.push(format!("line {} {}: {}", row.line, row.written.member(), line.message));
+        }
         if let Some(r) = read {
             *self.predicted.entry(r.predicted.count_key()).or_default() += 1;
         }
@@ -274,7 +282,7 @@ impl Sink {
             rollback_unrestorable: std::mem::take(&mut self.rollback_unrestorable),
             exit_code: crate::error::exit_code(&end),
         };
-        self.metrics.figures(Figures::of(&summary));
+        self.recorder.record(&summary, std::mem::take(&mut self.problems));
         if let Err(source) = report::write_summary(&self.reports.json_path, &summary) {
             let path = self.reports.json_path.display().to_string();
             end = Err(Error::Storage { path, source });

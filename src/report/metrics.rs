@@ -5,13 +5,13 @@
 //! half of it.
 
 use super::Summary;
+use super::recorder::Recorder;
 use crate::atomic::AtomicFile;
 use crate::error::{Error, Outcome};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The metric families, in the file's order, with their help text.
 const FAMILIES: [(&str, &str); 8] = [
@@ -28,7 +28,7 @@ const LAST_SUCCESS: &str = "ecbn_sync_last_success_timestamp_seconds";
 
 /// What a run's summary says, for the metrics.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Figures {
+struct Figures {
     /// (action, kind, rows); kind `unknown` for rows invalid before their kind is known,
     /// `all` for export's counts (export does not count by kind).
     rows: Vec<(String, String, u64)>,
@@ -38,7 +38,7 @@ pub(crate) struct Figures {
 }
 
 impl Figures {
-    pub(crate) fn of(s: &Summary) -> Figures {
+    fn of(s: &Summary) -> Figures {
         let mut rows = Vec::new();
         for (action, &total) in &s.counts {
             if s.counts_by_kind.is_empty() {
@@ -59,68 +59,44 @@ impl Figures {
     }
 }
 
-/// Where a run's metrics go: handed the figures when the summary is written, it writes
-/// the file once the run has ended (also when no summary could be written).
-#[derive(Debug, Clone)]
-pub(crate) struct Recorder {
-    path: Option<PathBuf>,
-    mode: &'static str,
-    started: Instant,
-    figures: Arc<Mutex<Option<Figures>>>,
+/// Write the metrics file for a run that ended with `end`. A file that cannot be written
+/// is logged; the run's exit code stays what the summary says (the alert on a stale
+/// `last_success` still fires).
+pub(crate) fn write(path: &Path, rec: &Recorder, end: &Result<Outcome, Error>) {
+    let figures = rec.taken().map(|r| Figures::of(&r.summary)).unwrap_or_default();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    let code = crate::error::exit_code(end);
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let text = render(&old, rec.mode(), &samples(rec, &figures, now, code));
+    let written = AtomicFile::create(path).and_then(|mut f| {
+        f.write_all(text.as_bytes())?;
+        f.commit()
+    });
+    if let Err(e) = written {
+        tracing::error!("cannot write the metrics file {}: {e}", path.display());
+    }
 }
 
-impl Recorder {
-    pub(crate) fn new(path: Option<PathBuf>, mode: &'static str) -> Recorder {
-        Recorder { path, mode, started: Instant::now(), figures: Arc::default() }
+fn samples(rec: &Recorder, f: &Figures, now: f64, code: i32) -> Vec<Sample> {
+    let mode = rec.mode();
+    let one = |name: &str, value: String| Sample::new(name, mode, &[], value);
+    let mut v = vec![one("ecbn_sync_last_run_timestamp_seconds", format!("{now:.3}"))];
+    if code == 0 || code == 2 {
+        v.push(one(LAST_SUCCESS, format!("{now:.3}")));
     }
-
-    /// The run's summary is written: these are its figures.
-    pub(crate) fn figures(&self, f: Figures) {
-        if let Ok(mut slot) = self.figures.lock() {
-            *slot = Some(f);
-        }
+    v.push(one("ecbn_sync_exit_code", code.to_string()));
+    for (action, kind, n) in &f.rows {
+        v.push(Sample::new("ecbn_sync_rows", mode, &[("action", action), ("kind", kind)], n.to_string()));
     }
-
-    /// Write the metrics file for a run that ended with `end`. A file that cannot be
-    /// written is logged; the run's exit code stays what the summary says (the alert on
-    /// a stale `last_success` still fires).
-    pub(crate) fn write(&self, end: &Result<Outcome, Error>) {
-        let Some(path) = &self.path else { return };
-        let figures = self.figures.lock().ok().and_then(|f| f.clone()).unwrap_or_default();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
-        let code = crate::error::exit_code(end);
-        let old = std::fs::read_to_string(path).unwrap_or_default();
-        let text = render(&old, self.mode, &self.samples(&figures, now, code));
-        let written = AtomicFile::create(path).and_then(|mut f| {
-            f.write_all(text.as_bytes())?;
-            f.commit()
-        });
-        if let Err(e) = written {
-            tracing::error!("cannot write the metrics file {}: {e}", path.display());
-        }
+    for (route, n) in &f.requests {
+        v.push(Sample::new("ecbn_sync_requests", mode, &[("route", route)], n.to_string()));
     }
-
-    fn samples(&self, f: &Figures, now: f64, code: i32) -> Vec<Sample> {
-        let mode = self.mode;
-        let one = |name: &str, value: String| Sample::new(name, mode, &[], value);
-        let mut v = vec![one("ecbn_sync_last_run_timestamp_seconds", format!("{now:.3}"))];
-        if code == 0 || code == 2 {
-            v.push(one(LAST_SUCCESS, format!("{now:.3}")));
-        }
-        v.push(one("ecbn_sync_exit_code", code.to_string()));
-        for (action, kind, n) in &f.rows {
-            v.push(Sample::new("ecbn_sync_rows", mode, &[("action", action), ("kind", kind)], n.to_string()));
-        }
-        for (route, n) in &f.requests {
-            v.push(Sample::new("ecbn_sync_requests", mode, &[("route", route)], n.to_string()));
-        }
-        for (status, n) in &f.responses {
-            v.push(Sample::new("ecbn_sync_responses", mode, &[("status", status)], n.to_string()));
-        }
-        v.push(one("ecbn_sync_duration_seconds", format!("{:.3}", self.started.elapsed().as_secs_f64())));
-        v.push(one("ecbn_sync_rerun_needed", u8::from(f.rerun_needed).to_string()));
-        v
+    for (status, n) in &f.responses {
+        v.push(Sample::new("ecbn_sync_responses", mode, &[("status", status)], n.to_string()));
     }
+    v.push(one("ecbn_sync_duration_seconds", format!("{:.3}", rec.elapsed().as_secs_f64())));
+    v.push(one("ecbn_sync_rerun_needed", u8::from(f.rerun_needed).to_string()));
+    v
 }
 
 /// One line of the file: a series and its value.

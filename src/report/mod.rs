@@ -4,10 +4,13 @@
 mod files;
 pub(crate) mod metrics;
 pub(crate) mod names;
+pub(crate) mod notify;
 mod printer;
+mod recorder;
 
 pub(crate) use files::ReportSet;
 pub(crate) use printer::Printer;
+pub(crate) use recorder::{Record, Recorder};
 
 use crate::phone;
 use serde::Serialize;
@@ -141,7 +144,7 @@ pub(crate) fn timestamps(t: SystemTime) -> (String, String) {
     (iso.replace(['-', ':'], ""), iso)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub(crate) struct Summary {
     pub(crate) mode: &'static str,
     pub(crate) started_at: String,

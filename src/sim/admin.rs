@@ -1,5 +1,5 @@
 //! The simulator's admin endpoints (`/_sim/...`, no auth): state, stats, faults,
-//! reset and tokens.
+//! reset, tokens and the messages posted.
 
 use super::fixture::TokenSpec;
 use super::server::{SimState, SimStats, lock};
@@ -24,6 +24,11 @@ pub(super) async fn admin_state(State(st): State<Arc<SimState>>, uri: Uri) -> Re
     }
 }
 
+/// The messages posted to spaces, oldest first.
+pub(super) async fn admin_messages(State(st): State<Arc<SimState>>) -> Response {
+    Json(lock(&st.messages).clone()).into_response()
+}
+
 pub(super) async fn admin_stats(State(st): State<Arc<SimState>>) -> Response {
     Json(st.stats()).into_response()
 }
@@ -42,6 +47,7 @@ pub(super) async fn admin_reset(State(st): State<Arc<SimState>>) -> Response {
             *lock(&st.world) = w;
             *lock(&st.stats) = SimStats::default();
             lock(&st.limits).clear();
+            lock(&st.messages).clear();
             st.dirty.store(true, Ordering::Release);
             StatusCode::NO_CONTENT.into_response()
         }

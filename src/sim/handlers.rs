@@ -6,7 +6,7 @@ use super::faults::NextLink;
 use super::org::{ListQuery, Org, PeopleQuery, SimError};
 use super::server::{SimState, error_response, lock};
 use crate::ids::Kind;
-use crate::wire::{EcbnPut, PeopleList, VirtualLineList, WorkspaceList};
+use crate::wire::{EcbnPut, MESSAGE_MAX_BYTES, MessagePost, PeopleList, VirtualLineList, WorkspaceList};
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -227,4 +227,35 @@ fn spoil(u: &mut reqwest::Url, how: Option<NextLink>) {
             let _ = u.set_host(Some("127.0.0.2"));
         }
     }
+}
+
+/// `POST /messages` [doc]: a space's message; `roomId` and a text are required, and the
+/// text may hold at most 7439 bytes. The space is not checked (any room ID is taken).
+pub(super) fn post_message(st: &SimState, headers: &HeaderMap, body: &[u8]) -> Response {
+    let bad = |m: &str| sim_err(SimError::new(400, 0, m), headers);
+    let post: MessagePost = match serde_json::from_slice(body) {
+        Ok(p) => p,
+        Err(e) => return bad(&format!("Invalid request body: {e}")),
+    };
+    let Some(room_id) = post.room_id.filter(|r| !r.trim().is_empty()) else {
+        return bad("roomId, toPersonId or toPersonEmail is required");
+    };
+    let text = post.markdown.as_deref().or(post.text.as_deref()).unwrap_or("");
+    if text.trim().is_empty() {
+        return bad("Both text and file cannot be empty.");
+    }
+    if text.len() > MESSAGE_MAX_BYTES {
+        return bad(&format!("The message is too long: {} bytes (at most {MESSAGE_MAX_BYTES})", text.len()));
+    }
+    let mut messages = lock(&st.messages);
+    let message = serde_json::json!({
+        "id": format!("SIM_MESSAGE_{}", messages.len() + 1),
+        "roomId": room_id,
+        "roomType": "group",
+        "markdown": post.markdown,
+        "text": post.text.or(post.markdown),
+        "created": humantime::format_rfc3339_millis(std::time::SystemTime::now()).to_string(),
+    });
+    messages.push(message.clone());
+    Json(message).into_response()
 }

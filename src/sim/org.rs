@@ -34,7 +34,9 @@ impl SimError {
 
 /// The scopes an endpoint takes, any one of them [doc; the 401/403 mapping is a guess].
 pub(crate) fn required_scope(method: &str, template: &str) -> &'static [&'static str] {
-    if template.ends_with("/people") {
+    if template.ends_with("/messages") {
+        &["spark:messages_write"]
+    } else if template.ends_with("/people") {
         &["spark-admin:people_read"]
     } else if template.ends_with("/workspaces") {
         &["spark-admin:workspaces_read", "spark:workspaces_read"]

@@ -46,6 +46,8 @@ pub(crate) struct SimState {
     pub(super) state_file: Option<PathBuf>,
     pub(super) dirty: AtomicBool,
     pub(super) tracking: AtomicU64,
+    /// Messages posted to spaces (`POST /messages`), oldest first.
+    pub(super) messages: Mutex<Vec<serde_json::Value>>,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -73,6 +75,7 @@ impl SimState {
             state_file,
             dirty: AtomicBool::new(false),
             tracking: AtomicU64::new(0),
+            messages: Mutex::new(Vec::new()),
         })
     }
 
@@ -168,12 +171,19 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
                 handlers::virtual_lines(&st, org, &h, &uri)
             }),
         )
+        .route(
+            &format!("/v1{}", routes::MESSAGES),
+            axum::routing::post(|State(st): State<Arc<SimState>>, h: HeaderMap, body: Bytes| async move {
+                handlers::post_message(&st, &h, &body)
+            }),
+        )
         .route_layer(middleware::from_fn_with_state(state.clone(), layer::api_layer));
     let admin = Router::new()
         .route("/_sim/state", get(admin::admin_state))
         .route("/_sim/stats", get(admin::admin_stats))
         .route("/_sim/faults", axum::routing::post(admin::admin_faults))
         .route("/_sim/reset", axum::routing::post(admin::admin_reset))
+        .route("/_sim/messages", get(admin::admin_messages))
         .route("/_sim/tokens", axum::routing::post(admin::admin_tokens));
     v1.merge(admin)
         .fallback(|| async {

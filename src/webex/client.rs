@@ -4,10 +4,11 @@ use super::error::ApiError;
 use super::transport::{Call, Request, Response, Transport};
 use crate::ids::Kind;
 use crate::wire::{
-    AvailableNumbers, Dependencies, EcbnGet, EcbnPut, PeopleList, Person, VirtualLine, VirtualLineList, Workspace,
-    WorkspaceList, routes,
+    AvailableNumbers, Dependencies, EcbnGet, EcbnPut, MessagePost, PeopleList, Person, VirtualLine, VirtualLineList,
+    Workspace, WorkspaceList, routes,
 };
 use reqwest::{Method, Url};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 
@@ -48,22 +49,22 @@ impl Client {
         self.get(routes::dependencies(kind), self.ecbn_url(kind, id, &["dependencies"], &[])).await
     }
 
-    pub(crate) async fn put_ecbn(&self, kind: Kind, id: &str, body: &EcbnPut) -> Call<()> {
+    /// A request with a JSON body; its answer's body is not read.
+    async fn send_json(&self, method: Method, route: &'static str, url: Url, body: &impl Serialize) -> Call<()> {
         let body = match serde_json::to_vec(body) {
             Ok(b) => b,
-            Err(e) => {
-                return Call { attempts: 0, status: None, result: Err(ApiError::Internal(e.to_string())) };
-            }
+            Err(e) => return Call { attempts: 0, status: None, result: Err(ApiError::Internal(e.to_string())) },
         };
-        self.t
-            .send(Request {
-                method: Method::PUT,
-                route: routes::ecbn(kind),
-                url: self.ecbn_url(kind, id, &[], &[]),
-                body: Some(body),
-            })
-            .await
-            .map(|_| Ok(()))
+        self.t.send(Request { method, route, url, body: Some(body) }).await.map(|_| Ok(()))
+    }
+
+    pub(crate) async fn put_ecbn(&self, kind: Kind, id: &str, body: &EcbnPut) -> Call<()> {
+        self.send_json(Method::PUT, routes::ecbn(kind), self.ecbn_url(kind, id, &[], &[]), body).await
+    }
+
+    /// `POST /messages`: the run's notification.
+    pub(crate) async fn post_message(&self, body: &MessagePost) -> Call<()> {
+        self.send_json(Method::POST, routes::MESSAGES, self.t.url(&["messages"], &[]), body).await
     }
 
     /// Valid ECBN targets for a member, filtered by phone number(s) (comma-separated).

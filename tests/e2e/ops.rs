@@ -170,3 +170,67 @@ fn the_metrics_file_says_what_the_summaries_say() {
     assert_eq!(with(&["apply"]).code, 64);
     assert_eq!(std::fs::read_to_string(&prom).unwrap(), before);
 }
+
+/// The messages the simulator's spaces got.
+fn messages(sim: &Sim) -> Vec<serde_json::Value> {
+    sim.get("/_sim/messages").as_array().unwrap().clone()
+}
+
+#[test]
+fn a_run_tells_its_space_how_it_went() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    // a bot that may only post messages; the run's admin token may not
+    let bot = serde_json::json!({"token": "bot-token", "scopes": ["spark:messages_write"]});
+    assert!(sim.post("/_sim/tokens", bot) < 300);
+    write(d.path(), "config.toml", "[notify]\nroom_id = \"ROOM-OPS\"\ntoken_env = \"BOT_TOKEN\"\non = \"always\"\n");
+    let desired = sample("desired.csv");
+    let desired = desired.to_str().unwrap();
+    let with_bot = |args: &[&str]| {
+        let mut c = job(&sim, d.path(), args);
+        c.env("BOT_TOKEN", "bot-token");
+        run(&mut c)
+    };
+    let r = with_bot(&["apply", desired]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = messages(&sim);
+    assert_eq!(got.len(), 1, "{got:?}");
+    let m = got[0]["markdown"].as_str().unwrap();
+    assert_eq!(got[0]["roomId"], "ROOM-OPS");
+    assert!(m.starts_with("**ecbn-sync apply**: exit 0 (done)"), "{m}");
+    assert!(m.contains("16 rows:") && m.contains("updated 7") && m.contains("in_sync 5"), "{m}");
+    for f in summary(d.path(), "apply")["report_files"].as_array().unwrap() {
+        assert!(m.contains(f.as_str().unwrap()), "{m}");
+    }
+    assert!(!m.contains("bot-token") && !m.contains("admin-token"), "no token in the message");
+
+    // on = failure: a clean run says nothing; a bad file says why, with its first rows;
+    // the room from the command line wins over the file's
+    write(d.path(), "config.toml", "[notify]\nroom_id = \"ROOM-OPS\"\ntoken_env = \"BOT_TOKEN\"\non = \"failure\"\n");
+    assert_eq!(with_bot(&["plan", desired]).code, 0);
+    assert_eq!(messages(&sim).len(), 1);
+    let bad = sample("desired-bad.csv");
+    assert_eq!(with_bot(&["--notify-room", "ROOM-CLI", "plan", bad.to_str().unwrap()]).code, 65);
+    let got = messages(&sim);
+    assert_eq!(got.len(), 2);
+    let m = got[1]["markdown"].as_str().unwrap();
+    assert_eq!(got[1]["roomId"], "ROOM-CLI");
+    assert!(m.starts_with("**ecbn-sync plan**: exit 65 (`"), "{m}");
+    assert!(m.contains("First problems:\n- `line 2 "), "{m}");
+
+    // a notification that cannot be sent is a warning: same exit code, reports written
+    let r = run(job(&sim, d.path(), &["plan", bad.to_str().unwrap()]).env_remove("BOT_TOKEN"));
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("the notification could not be posted") && r.stderr.contains("BOT_TOKEN"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(summary(d.path(), "plan")["exit_code"], 65);
+    // the run's own token is used when no token_env is set; this one may not post (403)
+    write(d.path(), "config.toml", "[notify]\nroom_id = \"ROOM-OPS\"\n");
+    let r = against(&sim, d.path(), &["apply", desired]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("the notification could not be posted") && r.stderr.contains("403"), "{}", r.stderr);
+    assert_eq!(messages(&sim).len(), 2);
+}
