@@ -85,6 +85,7 @@ struct LimitsSection {
 struct RunSection {
     report_dir: Option<PathBuf>,
     metrics_file: Option<PathBuf>,
+    html: Option<bool>,
     max_changes: Option<u64>,
     max_failures: Option<u64>,
     skip_invalid: Option<bool>,
@@ -109,6 +110,8 @@ pub(crate) struct Settings {
     pub(crate) max_backoff: Duration,
     pub(crate) report_dir: PathBuf,
     pub(crate) metrics_file: Option<PathBuf>,
+    /// Also write the run's HTML page.
+    pub(crate) html: bool,
     pub(crate) notify: Option<Notify>,
     pub(crate) max_changes: Option<u64>,
     pub(crate) max_failures: Option<u64>,
@@ -150,6 +153,7 @@ impl Settings {
             max_backoff: secs(g.max_backoff_secs, l.max_backoff_secs, 60),
             report_dir: g.report_dir.clone().or(r.report_dir).unwrap_or_else(|| "ecbn-reports".into()),
             metrics_file: g.metrics_file.clone().or(r.metrics_file),
+            html: g.html.or(r.html).unwrap_or(false),
             notify: g.notify_room.clone().or(n.room_id).filter(|r| !r.trim().is_empty()).map(|room_id| Notify {
                 room_id,
                 token_env: n.token_env,

@@ -163,6 +163,8 @@ pub(crate) fn reading(get: &EcbnGet) -> Reading {
         },
     });
     let mut r = Reading { selected: selected.into(), current, ..Default::default() };
+    // [doc] the location block's names are the location's name and "."
+    r.location = get.location_ecbn_info.as_ref().and_then(|b| b.first_name.as_deref()).map(Box::from);
     if let Some(d) = &get.direct_line_info {
         r.member_name = names::full_name(d.first_name.as_deref(), d.last_name.as_deref());
     }

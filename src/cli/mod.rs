@@ -70,6 +70,10 @@ pub struct JobArgs {
     /// Write the run's metrics here (Prometheus text format, for node_exporter's textfile collector)
     #[arg(long, env = "ECBN_SYNC_METRICS_FILE", value_name = "PATH")]
     pub metrics_file: Option<PathBuf>,
+    /// Also write a self-contained HTML page of the run next to its CSV report
+    #[arg(long, env = "ECBN_SYNC_HTML", value_name = "BOOL", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub html: Option<bool>,
     /// After the run, post its summary to this Webex space (room ID)
     #[arg(long, env = "ECBN_SYNC_NOTIFY_ROOM", value_name = "ID")]
     pub notify_room: Option<String>,

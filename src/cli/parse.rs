@@ -74,6 +74,7 @@ impl JobArgs {
             report_dir: self.report_dir.or(other.report_dir),
             metrics_file: self.metrics_file.or(other.metrics_file),
             notify_room: self.notify_room.or(other.notify_room),
+            html: self.html.or(other.html),
             log: LogArgs {
                 log_format: self.log.log_format.or(other.log.log_format),
                 quiet: self.log.quiet + other.log.quiet,

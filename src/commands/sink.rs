@@ -5,6 +5,7 @@ use super::{Mode, Stamp};
 use crate::config::Settings;
 use crate::error::{Error, Outcome};
 use crate::ids::Kind;
+use crate::report::html::{self, ByLocation};
 use crate::report::{self, Action, Printer, Recorder, ReportSet, RowLine, Summary, names};
 use crate::row::{Differs, Forecast, QUALITY_KEYS, Row, Stage, Verdict};
 use crate::webex::Stats;
@@ -33,6 +34,8 @@ pub(crate) struct Sink {
     stamp: Stamp,
     desired_file: String,
     rollback_unrestorable: Vec<String>,
+    /// `--html`: the counts per location, for the page.
+    html: Option<ByLocation>,
     /// The first rows that failed or were invalid, for the notification.
     problems: Vec<String>,
     recorder: Recorder,
@@ -74,6 +77,7 @@ impl Sink {
             stamp: stamp.clone(),
             desired_file: desired.display().to_string(),
             rollback_unrestorable: Vec::new(),
+            html: s.html.then(ByLocation::new),
             problems: Vec::new(),
             recorder: recorder.clone(),
             span,
@@ -140,6 +144,14 @@ impl Sink {
             desired_effective_quality: read.map(|r| &*r.predicted.quality).unwrap_or(""),
         };
         self.print(&line, &labels(&row, &wish), forecast.as_ref());
+        if let Some(locations) = &mut self.html {
+            let loc = read.and_then(|r| r.location.as_deref()).unwrap_or("(not read)");
+            let counts = match locations.get_mut(loc) {
+                Some(c) => c,
+                None => locations.entry(loc.into()).or_default(),
+            };
+            *counts.entry(action).or_default() += 1;
+        }
         if matches!(action, Action::Failed | Action::Invalid) && self.problems.len() < PROBLEMS_KEPT {
             self.problems.push(format!("line {} {}: {}", row.line, row.written.member(), line.message));
         }
@@ -257,13 +269,16 @@ impl Sink {
         let stats = stats.unwrap_or_default();
         let actions: &[Action] =
             if self.mode == Mode::Check { &[Action::Valid, Action::Invalid] } else { &Action::RUN };
-        let summary = Summary {
+        let html_path = self.html.is_some().then(|| self.reports.csv_path.with_extension("html"));
+        let mut report_files = self.reports.files();
+        report_files.extend(html_path.iter().map(|p| p.display().to_string()));
+        let mut summary = Summary {
             mode: self.mode.as_str(),
             started_at: self.stamp.iso.clone(),
             finished_at: report::timestamps(SystemTime::now()).1,
             duration_ms: self.stamp.started.elapsed().as_millis() as u64,
             desired_file: self.desired_file.clone(),
-            report_files: self.reports.files(),
+            report_files,
             rows: self.rows,
             counts: actions.iter().map(|a| (a.as_str(), self.count(*a))).collect(),
             counts_by_kind: Kind::ALL
@@ -282,6 +297,17 @@ impl Sink {
             rollback_unrestorable: std::mem::take(&mut self.rollback_unrestorable),
             exit_code: crate::error::exit_code(&end),
         };
+        if let (Some(path), Some(locations)) = (&html_path, &self.html)
+            && let Err(source) = html::write(path, &summary, &self.reports.csv_path, locations)
+        {
+            let shown = path.display().to_string();
+            tracing::error!("cannot write the page {shown}: {source}");
+            summary.report_files.retain(|f| *f != shown);
+            if crate::error::exit_code(&end) != 1 {
+                end = Err(Error::Storage { path: shown, source });
+            }
+            summary.exit_code = crate::error::exit_code(&end);
+        }
         self.recorder.record(&summary, std::mem::take(&mut self.problems));
         if let Err(source) = report::write_summary(&self.reports.json_path, &summary) {
             let path = self.reports.json_path.display().to_string();

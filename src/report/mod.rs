@@ -2,6 +2,7 @@
 //! rollback file (appended and flushed before each PUT), and the stdout lines.
 
 mod files;
+pub(crate) mod html;
 pub(crate) mod metrics;
 pub(crate) mod names;
 pub(crate) mod notify;

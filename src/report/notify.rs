@@ -62,13 +62,14 @@ fn quoted(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::report::Summary;
     use std::collections::BTreeMap;
 
-    fn record(counts: &[(&'static str, u64)], problems: Vec<String>) -> Record {
-        let summary = Summary {
+    /// A summary of an `apply` with these counts, for tests of what is made of it.
+    pub(crate) fn summary(counts: &[(&'static str, u64)]) -> Summary {
+        Summary {
             mode: "apply",
             started_at: String::new(),
             finished_at: String::new(),
@@ -85,8 +86,11 @@ mod tests {
             rerun_needed: false,
             rollback_unrestorable: vec![],
             exit_code: 0,
-        };
-        Record { summary, problems }
+        }
+    }
+
+    fn record(counts: &[(&'static str, u64)], problems: Vec<String>) -> Record {
+        Record { summary: summary(counts), problems }
     }
 
     #[test]

@@ -254,6 +254,8 @@ pub(crate) struct Reading {
     pub(crate) configured: Option<(WebexId, Box<str>)>,
     /// The number a callback would reach once the row's wish is in place.
     pub(crate) predicted: Prediction,
+    /// The member's location, as the location block names it.
+    pub(crate) location: Option<Box<str>>,
 }
 
 /// What a stage knows of a row's wish, for the report; `None` shows the cell as written.

@@ -234,3 +234,45 @@ fn a_run_tells_its_space_how_it_went() {
     assert!(r.stderr.contains("the notification could not be posted") && r.stderr.contains("403"), "{}", r.stderr);
     assert_eq!(messages(&sim).len(), 2);
 }
+
+/// The DOM of a page after its scripts ran, in headless Chromium (Debian's `chromium`;
+/// `.ci/run` installs it). The flags keep it off the network.
+fn chromium_dom(page: &Path, fragment: &str) -> String {
+    let profile = tmp();
+    let out = Command::new("chromium")
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(["--virtual-time-budget=10000", "--dump-dom"])
+        .arg(format!("file://{}{fragment}", page.display()))
+        .output()
+        .expect("chromium (Debian's chromium package; .ci/run installs it)");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn the_html_page_sorts_filters_and_escapes_in_a_browser() {
+    let d = tmp();
+    // the sample org, with a location whose name is markup
+    let mut org: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample("org.json")).unwrap()).unwrap();
+    org["locations"][0]["name"] = "<img src=x onerror=alert(1)>HQ".into();
+    let fx = write(d.path(), "org.json", &org.to_string());
+    let sim = Sim::start(&fx, &[]);
+    let r = against(&sim, d.path(), &["--html", "plan", sample("desired.csv").to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = reports(d.path(), "ecbn-plan-", ".html").pop().expect("the page");
+    let listed = summary(d.path(), "plan")["report_files"].to_string();
+    assert!(listed.contains(&*page.file_name().unwrap().to_string_lossy()), "{listed}");
+
+    let dom = chromium_dom(&page, "");
+    // 7 would_update + 4 skipped: every row not in sync, and the counts as the summary says
+    assert!(dom.contains("data-shown=\"11\"") && dom.contains("11 of 11 rows shown"), "{dom}");
+    assert!(dom.contains("<td data-action=\"would_update\">7</td>"), "{dom}");
+    assert!(dom.contains("&lt;img src=x onerror=alert(1)&gt;HQ") && !dom.contains("<img src=x"), "{dom}");
+    // the filter and the action choice, from the address as a person would share it
+    assert!(chromium_dom(&page, "#action=skipped_has_dependents").contains("data-shown=\"4\""));
+    assert!(chromium_dom(&page, "#q=kofi").contains("data-shown=\"1\""));
+    assert!(chromium_dom(&page, "#q=nobody-has-this").contains("data-shown=\"0\""));
+}

@@ -70,4 +70,7 @@ fn bench_smoke_runs() {
     within("rss_plan_mb", 1.0, 100.0);
     within("rss_check_mb", 1.0, 150.0);
     assert_eq!((fig("plan_exit"), fig("check_exit")), (0.0, 0.0), "{text}");
+    // the plan's HTML page was written and opened (no timing is asserted here)
+    within("html_mb", 0.01, 15.0);
+    assert!(fig("html_ready_ms") >= 0.0, "the page's script ran:\n{text}");
 }
