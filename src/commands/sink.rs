@@ -6,7 +6,7 @@ use crate::config::Settings;
 use crate::error::{Error, Outcome};
 use crate::ids::Kind;
 use crate::report::html::{self, ByLocation};
-use crate::report::{self, Action, Printer, Recorder, ReportSet, RowLine, Summary, names};
+use crate::report::{self, Action, Printer, Recorder, ReportSet, RowLine, Summary};
 use crate::row::{Differs, Forecast, QUALITY_KEYS, Row, Stage, Verdict};
 use crate::webex::Stats;
 use crate::wire::Selected;
@@ -15,6 +15,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::SystemTime;
 use tracing::Span;
+
+mod stdout;
+
+use stdout::{Labels, describe, labels, summary_line};
 use tracing_indicatif::span_ext::IndicatifSpanExt;
 
 /// How many failed or invalid rows the notification quotes.
@@ -316,77 +320,5 @@ impl Sink {
         self.printer.summary(&summary_line(self.mode, |a| self.count(a)));
         tracing::info!(report = %self.reports.csv_path.display(), summary = %self.reports.json_path.display(), "reports written");
         end
-    }
-}
-
-/// `Plan: 3 to update, 10 in sync, 1 skipped, 0 invalid, 0 failed.` and its siblings.
-pub(crate) fn summary_line(mode: Mode, c: impl Fn(Action) -> u64) -> String {
-    use Action::*;
-    let line = match mode {
-        Mode::Check => return format!("Check: {} valid, {} invalid.", c(Valid), c(Invalid)),
-        Mode::Plan => format!(
-            "Plan: {} to update, {} in sync, {} skipped, {} invalid, {} failed",
-            c(WouldUpdate),
-            c(InSync),
-            c(SkippedHasDependents),
-            c(Invalid),
-            c(Failed)
-        ),
-        Mode::Apply => format!(
-            "Apply: {} updated, {} in sync, {} skipped, {} invalid, {} failed",
-            c(Updated),
-            c(InSync),
-            c(SkippedHasDependents),
-            c(Invalid),
-            c(Failed)
-        ),
-    };
-    match c(NotAttempted) {
-        0 => format!("{line}."),
-        n => format!("{line}; {n} not attempted."),
-    }
-}
-
-/// How a row's member and targets read on stdout.
-struct Labels {
-    member: String,
-    target: String,
-    current_target: String,
-}
-
-/// Names from what the run learned (no extra request): the ECBN GET's blocks, the
-/// resolution's answers, an email the file gave; else the IDs as written.
-fn labels<S>(row: &Row<S>, wish: &crate::row::Wish<'_>) -> Labels {
-    let read = row.trail.read.as_deref();
-    let written = &row.written;
-    let email = written.member().contains('@').then(|| written.member());
-    let member = names::member(read.and_then(|r| r.member_name.as_deref()), email, wish.kind, written.member());
-    let configured = read.and_then(|r| r.configured.as_ref());
-    // the configured member's label, when `id` is that member
-    let known = |id: &str| {
-        let id = crate::ids::WebexId::from_api(id);
-        configured.filter(|(c, _)| *c == id).map(|(_, label)| label.to_string())
-    };
-    let desired_id = wish.target_id.unwrap_or("");
-    let target = wish
-        .target_label
-        .map(str::to_string)
-        .or_else(|| (!desired_id.is_empty()).then(|| known(desired_id)).flatten())
-        .unwrap_or_else(|| {
-            if written.target().is_empty() { desired_id.to_string() } else { written.target().to_string() }
-        });
-    let current_id = read.and_then(|r| r.current.as_ref()?.member.as_ref()).map(|m| m.as_str()).unwrap_or("");
-    let current_target = known(current_id).unwrap_or_else(|| current_id.to_string());
-    Labels { member, target, current_target }
-}
-
-/// `LOCATION_MEMBER_NUMBER(target)` for stdout lines; `?` when nothing was read.
-fn describe(selected: &str, member: &str) -> String {
-    if selected == Selected::LocationMemberNumber.as_str() && !member.is_empty() {
-        format!("{selected}({member})")
-    } else if selected.is_empty() {
-        "?".into()
-    } else {
-        selected.to_string()
     }
 }
