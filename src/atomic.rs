@@ -16,7 +16,9 @@ pub(crate) struct AtomicFile {
 impl AtomicFile {
     pub(crate) fn create(target: &Path) -> io::Result<AtomicFile> {
         let dir = parent(target);
-        let tmp = NamedTempFile::new_in(dir)?;
+        // the mode of any new file (0666 less the umask), not a temp file's 0600: a
+        // metrics file must be readable by node_exporter, a summary by whoever reads the CSV
+        let tmp = tempfile::Builder::new().permissions(new_file_mode()).tempfile_in(dir)?;
         Ok(AtomicFile { out: BufWriter::new(tmp), target: target.to_path_buf() })
     }
 
@@ -49,6 +51,13 @@ pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize) -> io::Resu
     f.commit()
 }
 
+/// 0666: `open(2)` takes the umask off, as for any file a program creates (Unix only, as
+/// the binary's signal handling is).
+fn new_file_mode() -> std::fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::Permissions::from_mode(0o666)
+}
+
 fn parent(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -79,5 +88,17 @@ mod tests {
         assert_eq!(names, vec![std::ffi::OsString::from("s.json")]);
         // a relative path in the working directory has a parent of ""
         assert_eq!(parent(Path::new("x.json")), Path::new("."));
+    }
+
+    #[test]
+    fn a_file_gets_the_mode_of_any_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        let plain = d.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        let atomic = d.path().join("atomic");
+        write_json(&atomic, &1).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&atomic), mode(&plain));
     }
 }
