@@ -21,6 +21,8 @@ pub(crate) async fn run(args: SimArgs, interrupt: CancellationToken) -> Result<O
         burst: args.burst,
         retry_after: args.retry_after,
         next_link: args.next_link.as_deref().and_then(NextLink::parse),
+        // set at run time only (`POST /_sim/faults`), as it needs a URL to send to
+        redirect: None,
     };
     faults.validate().map_err(|e| Error::Usage(e.to_string()))?;
     let Some(path) = args.fixture else {

@@ -17,6 +17,16 @@ pub(crate) struct Faults {
     pub retry_after: u64,
     /// What is wrong with the `Link: rel="next"` of paged listings, if anything.
     pub next_link: Option<NextLink>,
+    /// Answer requests with `307 Temporary Redirect` to this base URL (the request's path
+    /// after `/v1` appended), as a misconfigured proxy would.
+    pub redirect: Option<Redirect>,
+}
+
+/// A redirect fault: where to, and for which method (every method when `None`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Redirect {
+    pub to: String,
+    pub method: Option<String>,
 }
 
 /// A next-page link as servers have been seen to spoil them.
@@ -59,6 +69,7 @@ impl Default for Faults {
             burst: None,
             retry_after: 1,
             next_link: None,
+            redirect: None,
         }
     }
 }
@@ -132,6 +143,10 @@ impl Faults {
                             .ok_or_else(|| wrong("drop-org-id, foreign-org or foreign-host"))?,
                     )
                 }
+                "redirect" if v.is_null() => next.redirect = None,
+                "redirect" => {
+                    next.redirect = Some(Redirect::parse(v).ok_or_else(|| wrong("a URL or {\"to\", \"method\"}"))?)
+                }
                 other => return Err(FaultError::Unknown(other.to_string())),
             }
         }
@@ -145,7 +160,33 @@ impl Faults {
             "fail_rate": self.fail_rate, "lock_rate": self.lock_rate, "drop_rate": self.drop_rate,
             "latency_ms": self.latency_ms, "rate_limit": self.rate_limit, "burst": self.burst,
             "retry_after": self.retry_after, "next_link": self.next_link.map(NextLink::as_str),
+            "redirect": self.redirect.as_ref().map(|r| json!({"to": r.to, "method": r.method})),
         })
+    }
+}
+
+impl Redirect {
+    /// `"http://…"`, or `{"to": "http://…", "method": "PUT"}`.
+    fn parse(v: &Value) -> Option<Redirect> {
+        let (to, method) = match v {
+            Value::String(s) => (s.clone(), None),
+            Value::Object(o) => (
+                o.get("to")?.as_str()?.to_string(),
+                match o.get("method") {
+                    None | Some(Value::Null) => None,
+                    Some(m) => Some(m.as_str()?.to_ascii_uppercase()),
+                },
+            ),
+            _ => return None,
+        };
+        url::Url::parse(&to).ok()?;
+        Some(Redirect { to, method })
+    }
+
+    /// Where a request to `path_and_query` (below `/v1`) is sent, if it is redirected.
+    pub(crate) fn location(&self, method: &str, path_and_query: &str) -> Option<String> {
+        let applies = self.method.as_deref().is_none_or(|m| m == method);
+        applies.then(|| format!("{}{}", self.to.trim_end_matches('/'), path_and_query.trim_start_matches("/v1")))
     }
 }
 

@@ -8,7 +8,7 @@ use super::server::{SimState, error_response, lock};
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -32,47 +32,77 @@ enum Fault {
     Lock,
 }
 
-pub(super) async fn api_layer(State(st): State<Arc<SimState>>, mut req: Request, next: Next) -> Response {
+/// What the layer knows of a request before it is answered.
+struct Seen {
+    method: Method,
+    /// The route template, as `/_sim/stats` books it.
+    template: String,
+    route: String,
+    tracking: String,
+}
+
+pub(super) async fn api_layer(State(st): State<Arc<SimState>>, req: Request, next: Next) -> Response {
     let template = req
         .extensions()
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| req.uri().path().to_string());
     let method = req.method().clone();
-    let route = format!("{method} {template}");
     let tracking = req
         .headers()
         .get("trackingid")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .unwrap_or_else(|| format!("SIM_{}", st.tracking.fetch_add(1, Ordering::Relaxed)));
+    let seen = Seen { route: format!("{method} {template}"), method, template, tracking };
     let faults = lock(&st.faults).clone();
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
-    let mut resp = match admit(&st, &faults, &req, &method, &template) {
+    // a redirecting proxy answers before the API sees the request (or its token)
+    let redirect = faults
+        .redirect
+        .as_ref()
+        .and_then(|r| r.location(seen.method.as_str(), req.uri().path_and_query().map_or("", |p| p.as_str())));
+    let mut resp = match redirect {
+        Some(to) => redirected(&to),
+        None => admitted(&st, &faults, req, next, &seen).await,
+    };
+    st.book(&seen.route, resp.status().as_str());
+    if let Ok(v) = HeaderValue::from_str(&seen.tracking) {
+        resp.headers_mut().insert("trackingid", v);
+    }
+    resp
+}
+
+fn redirected(to: &str) -> Response {
+    let mut r = StatusCode::TEMPORARY_REDIRECT.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert("location", v);
+    }
+    r
+}
+
+/// A request the proxy let through: the API's own checks, then its handler.
+async fn admitted(st: &Arc<SimState>, faults: &Faults, mut req: Request, next: Next, seen: &Seen) -> Response {
+    match admit(st, faults, &req, &seen.method, &seen.template) {
         Ok(org) => {
             st.book_org(org);
             req.extensions_mut().insert(At(org));
             next.run(req).await
         }
         Err(Fault::Drop) => {
-            st.book(&route, "dropped");
+            st.book(&seen.route, "dropped");
             // a dropped PUT was applied or not with equal odds
-            let apply = method == Method::PUT && lock(&st.rng).random_bool(0.5);
-            if apply && let Ok(org) = admitted_org(&st, &req) {
+            let apply = seen.method == Method::PUT && lock(&st.rng).random_bool(0.5);
+            if apply && let Ok(org) = admitted_org(st, &req) {
                 req.extensions_mut().insert(At(org));
                 let _ = next.run(req).await;
             }
             drop_connection();
         }
-        Err(fault) => refusal(fault, &faults, &tracking),
-    };
-    st.book(&route, resp.status().as_str());
-    if let Ok(v) = HeaderValue::from_str(&tracking) {
-        resp.headers_mut().insert("trackingid", v);
+        Err(fault) => refusal(fault, faults, &seen.tracking),
     }
-    resp
 }
 
 /// The answer to a request refused before its handler.

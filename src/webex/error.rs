@@ -41,6 +41,8 @@ pub enum Fatal {
     Outage(String),
     #[error("refusing a next-page link: {0}")]
     ForeignLink(String),
+    #[error("the API's first answer was a redirect ({0}); check base_url")]
+    Redirect(String),
 }
 
 /// A Webex error body to a typed error (plain text when the body is not JSON).

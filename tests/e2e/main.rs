@@ -6,6 +6,7 @@ mod support;
 mod audit;
 mod config;
 mod core;
+mod hostile;
 mod migration;
 mod ops;
 mod partner;

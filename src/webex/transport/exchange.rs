@@ -16,6 +16,8 @@ pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) retry_after: Option<String>,
     pub(crate) next_link: Option<String>,
+    /// Where a 3xx points (reported, never followed).
+    pub(crate) location: Option<String>,
     tracking: Option<String>,
     pub(crate) body: bytes::Bytes,
 }
@@ -24,10 +26,10 @@ impl Answer {
     pub(crate) async fn read(resp: reqwest::Response) -> Result<Answer, reqwest::Error> {
         let h = resp.headers();
         let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let (retry_after, tracking) = (text("retry-after"), text("trackingid"));
+        let (retry_after, tracking, location) = (text("retry-after"), text("trackingid"), text("location"));
         let next_link = h.get_all("link").iter().filter_map(|v| v.to_str().ok()).find_map(parse_next_link);
         let status = resp.status().as_u16();
-        Ok(Answer { status, retry_after, next_link, tracking, body: resp.bytes().await? })
+        Ok(Answer { status, retry_after, next_link, location, tracking, body: resp.bytes().await? })
     }
 
     pub(crate) fn error(&self) -> ApiError {

@@ -100,6 +100,9 @@ impl Transport {
             .connect_timeout(cfg.connect_timeout)
             .pool_max_idle_per_host(cfg.concurrency.max(1))
             .user_agent(concat!("ecbn-sync/", env!("CARGO_PKG_VERSION")))
+            // the Webex API does not redirect: a 3xx is an answer to report, and the token
+            // never follows it to another host, port or scheme
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ApiError::Internal(format!("cannot build HTTP client: {e}")))?;
         let base_path = cfg.base_url.path().trim_end_matches('/').to_string();
@@ -247,7 +250,11 @@ impl Transport {
         let disposition = policy::classify(answer.status);
         if matches!(
             disposition,
-            Disposition::Success | Disposition::Unauthorized | Disposition::Forbidden | Disposition::Fail
+            Disposition::Success
+                | Disposition::Unauthorized
+                | Disposition::Forbidden
+                | Disposition::Redirect
+                | Disposition::Fail
         ) {
             self.record_attempt(false);
         }
@@ -288,6 +295,20 @@ impl Transport {
                 let ok = if j.is_put { &self.put_ok } else { &self.get_ok };
                 if !ok.load(Ordering::Relaxed) {
                     self.set_fatal(Fatal::Forbidden { method: req.method.to_string(), message: e.to_string() });
+                }
+                Next::Done(Err(e))
+            }
+            Disposition::Redirect => {
+                let to = answer.location.clone().unwrap_or_else(|| "nowhere".into());
+                let e = ApiError::Status {
+                    status: answer.status,
+                    message: format!("redirect to {to} not followed (the Webex API does not redirect)"),
+                    error_code: None,
+                    tracking_id: None,
+                };
+                // on the run's first answer: the base URL is wrong, stop before anything else
+                if !self.get_ok.load(Ordering::Relaxed) && !self.put_ok.load(Ordering::Relaxed) {
+                    self.set_fatal(Fatal::Redirect(e.to_string()));
                 }
                 Next::Done(Err(e))
             }

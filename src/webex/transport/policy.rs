@@ -16,6 +16,8 @@ pub(crate) enum Disposition {
     Unauthorized,
     /// 403: stop the run unless this method already succeeded in this run.
     Forbidden,
+    /// 3xx: never followed; the row fails (the run stops when nothing succeeded yet).
+    Redirect,
     /// Any other status: the row fails with the API's message.
     Fail,
 }
@@ -26,6 +28,7 @@ pub(crate) fn classify(status: u16) -> Disposition {
         429 => Disposition::Throttled,
         423 => Disposition::Locked,
         500 | 502 | 503 | 504 => Disposition::Transient,
+        300..=399 => Disposition::Redirect,
         401 => Disposition::Unauthorized,
         403 => Disposition::Forbidden,
         _ => Disposition::Fail,
@@ -71,6 +74,9 @@ mod tests {
         assert_eq!(classify(404), Disposition::Fail);
         assert_eq!(classify(401), Disposition::Unauthorized);
         assert_eq!(classify(403), Disposition::Forbidden);
+        for status in [301, 302, 303, 307, 308] {
+            assert_eq!(classify(status), Disposition::Redirect, "{status}");
+        }
     }
 
     #[test]
