@@ -23,6 +23,9 @@ pub enum ApiError {
     Decode(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A 3xx: never followed (the Webex API does not redirect).
+    #[error("redirect refused: {status} (to {to}; the Webex API does not redirect)")]
+    Redirect { status: u16, to: String },
     /// A `Link: rel="next"` the run does not follow (it stops the run).
     #[error("{0}")]
     Link(Fatal),

@@ -16,7 +16,7 @@ fn a_redirect_is_never_followed_and_the_token_goes_nowhere_else() {
     assert!(sim.post("/_sim/faults", json!({"redirect": elsewhere.base()})) < 300);
     let r = against(&sim, d.path(), &["plan", desired]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    assert!(r.stderr.contains("redirect to") && r.stderr.contains("not followed"), "{}", r.stderr);
+    assert!(r.stderr.contains("redirect refused: 307") && r.stderr.contains("check base_url"), "{}", r.stderr);
     assert_eq!(sim.stats()["total"], 1, "nothing after the first answer");
     assert_eq!(elsewhere.stats()["total"], 0, "the redirect target never heard from us");
 
@@ -30,7 +30,7 @@ fn a_redirect_is_never_followed_and_the_token_goes_nowhere_else() {
     let failed: Vec<_> = rows.iter().filter(|r| r["action"] == "failed").collect();
     assert_eq!(failed.len(), 7, "{rows:?}");
     for row in failed {
-        assert!(row["message"].starts_with("307 redirect to http://127.0.0.1:"), "{row:?}");
+        assert!(row["message"].starts_with("redirect refused: 307 (to http://127.0.0.1:"), "{row:?}");
         assert_eq!(row["http_status"], "307");
         assert_eq!(row["attempts"], "3", "its GET, its dependencies and one PUT: a redirect is not retried");
     }

@@ -36,8 +36,8 @@ use tokio_util::sync::CancellationToken;
 const MAX_THROTTLES: u32 = 100;
 /// How long an attempt already on the wire may finish after an interrupt.
 const IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
-/// The wait after a 429 or 423 without a usable `Retry-After`.
-const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(1);
+/// The pause of a 429 or 423 without a readable `Retry-After` (the SDKs' default).
+const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub(crate) struct TransportConfig {
@@ -258,8 +258,10 @@ impl Transport {
         ) {
             self.record_attempt(false);
         }
-        let retry_after =
-            || policy::retry_after(answer.retry_after.as_deref(), self.cfg.max_backoff, DEFAULT_RETRY_AFTER);
+        let retry_after = || {
+            let header = answer.retry_after.as_deref();
+            policy::retry_after(header, self.cfg.max_backoff, DEFAULT_RETRY_AFTER, std::time::SystemTime::now())
+        };
         match disposition {
             Disposition::Success => {
                 self.pace.on_success();
@@ -299,13 +301,8 @@ impl Transport {
                 Next::Done(Err(e))
             }
             Disposition::Redirect => {
-                let to = answer.location.clone().unwrap_or_else(|| "nowhere".into());
-                let e = ApiError::Status {
-                    status: answer.status,
-                    message: format!("redirect to {to} not followed (the Webex API does not redirect)"),
-                    error_code: None,
-                    tracking_id: None,
-                };
+                let to = answer.location.clone().unwrap_or_else(|| "no location".into());
+                let e = ApiError::Redirect { status: answer.status, to };
                 // on the run's first answer: the base URL is wrong, stop before anything else
                 if !self.get_ok.load(Ordering::Relaxed) && !self.put_ok.load(Ordering::Relaxed) {
                     self.set_fatal(Fatal::Redirect(e.to_string()));

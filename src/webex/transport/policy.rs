@@ -1,6 +1,6 @@
 //! The retry policy as pure functions: which outcome is retried how, and for how long.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// What the transport does with one attempt's outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,14 +46,19 @@ pub(crate) fn backoff(retry: u32, max: Duration, unit: f64) -> Duration {
     d.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
 
-/// `Retry-After` in whole seconds (the Webex form), capped; `default` when absent.
-pub(crate) fn retry_after(header: Option<&str>, cap: Duration, default: Duration) -> Duration {
-    header
-        .and_then(|h| h.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
-        .unwrap_or(default)
-        .min(cap)
+/// `Retry-After` as seconds (the Webex form) or as an HTTP date, read at `now`; below 0
+/// counts as 0, above `cap` as `cap`; `default` (capped too) when absent or unreadable.
+pub(crate) fn retry_after(header: Option<&str>, cap: Duration, default: Duration, now: SystemTime) -> Duration {
+    let h = header.map(str::trim).unwrap_or("");
+    let wait = match h.parse::<f64>() {
+        Ok(s) if s.is_nan() => default,
+        Ok(s) => Duration::try_from_secs_f64(s.max(0.0)).unwrap_or(cap),
+        Err(_) => match httpdate::parse_http_date(h) {
+            Ok(at) => at.duration_since(now).unwrap_or(Duration::ZERO),
+            Err(_) => default,
+        },
+    };
+    wait.min(cap)
 }
 
 #[cfg(test)]
@@ -93,10 +98,19 @@ mod tests {
     fn retry_after_parsing() {
         let cap = Duration::from_secs(60);
         let d = Duration::from_secs(1);
-        assert_eq!(retry_after(Some("5"), cap, d), Duration::from_secs(5));
-        assert_eq!(retry_after(Some("0"), cap, d), Duration::ZERO);
-        assert_eq!(retry_after(Some("9999"), cap, d), cap);
-        assert_eq!(retry_after(Some("soon"), cap, d), d);
-        assert_eq!(retry_after(None, cap, d), d);
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_946_400); // Sun, 29 Nov 2026 10:00:00 GMT
+        assert_eq!(retry_after(Some("5"), cap, d, now), Duration::from_secs(5));
+        assert_eq!(retry_after(Some("0"), cap, d, now), Duration::ZERO);
+        assert_eq!(retry_after(Some("-3"), cap, d, now), Duration::ZERO, "below 0 counts as 0");
+        assert_eq!(retry_after(Some("9999"), cap, d, now), cap);
+        assert_eq!(retry_after(Some("1e300"), cap, d, now), cap);
+        assert_eq!(retry_after(Some("soon"), cap, d, now), d);
+        assert_eq!(retry_after(None, cap, d, now), d);
+        // an HTTP date: the time until then, 0 when past, capped
+        assert_eq!(retry_after(Some("Sun, 29 Nov 2026 10:00:07 GMT"), cap, d, now), Duration::from_secs(7));
+        assert_eq!(retry_after(Some("Sun, 29 Nov 2026 09:59:00 GMT"), cap, d, now), Duration::ZERO);
+        assert_eq!(retry_after(Some("Mon, 30 Nov 2026 10:00:00 GMT"), cap, d, now), cap);
+        // a default above the cap is capped too
+        assert_eq!(retry_after(None, Duration::from_secs(2), Duration::from_secs(5), now), Duration::from_secs(2));
     }
 }
