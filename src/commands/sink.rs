@@ -111,14 +111,14 @@ impl Sink {
         let action = verdict.action();
         let wish = row.stage.wish();
         let read = row.trail.read.as_ref();
-        // a row to be written is warned about the number it will have, others about today's
-        let forecast = match (action, wish.selected) {
-            (Action::WouldUpdate | Action::Updated, Some(selected)) => read.and_then(|r| r.predicted.warning(selected)),
+        // a change is warned about the number it will give, any other row about today's
+        let forecast = match (action.is_change(), wish.selected, read) {
+            (true, Some(selected), Some(r)) => r.predicted.warning(selected),
             _ => None,
         };
         let warning = match &forecast {
             Some(f) => Some(format!("warning: {f}")),
-            None if matches!(action, Action::WouldUpdate | Action::Updated) => None,
+            None if action.is_change() => None,
             None => read.and_then(|r| r.warning.as_ref()).map(ToString::to_string),
         };
         let mut message: Cow<'_, str> = verdict.message().into();
@@ -182,7 +182,7 @@ impl Sink {
     fn print(&self, r: &RowLine<'_>, labels: &Labels, forecast: Option<&Forecast>) {
         let who = &labels.member;
         match r.action {
-            Action::WouldUpdate | Action::Updated => {
+            a if a.is_change() => {
                 let to = describe(r.desired_selected, &labels.target);
                 let from = describe(r.current_selected, &labels.current_target);
                 self.printer.line(&format!("~ {who} {from} -> {to}"));

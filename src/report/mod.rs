@@ -68,6 +68,11 @@ impl Action {
         }
     }
 
+    /// A change: written (`apply`) or to be written (`plan`).
+    pub(crate) fn is_change(self) -> bool {
+        matches!(self, Action::WouldUpdate | Action::Updated)
+    }
+
     /// The actions of `plan` and `apply`, in the summary's order.
     pub(crate) const RUN: [Action; 7] = [
         Action::InSync,

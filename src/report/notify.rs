@@ -2,7 +2,7 @@
 //! the counts by the report's action names, the report files and the first problems.
 //! Pure text; `commands::notify` posts it.
 
-use super::Record;
+use super::{Action, Record};
 use crate::config::NotifyOn;
 use crate::error::{Error, Outcome, exit_code};
 use crate::wire::MESSAGE_MAX_BYTES;
@@ -13,8 +13,9 @@ const PROBLEM_MAX: usize = 300;
 /// Whether a run that ended with `end` is worth a message under `on`.
 pub(crate) fn wanted(on: NotifyOn, end: &Result<Outcome, Error>, record: Option<&Record>) -> bool {
     let failed = !matches!(exit_code(end), 0 | 2);
-    let changed = record
-        .is_some_and(|r| ["updated", "would_update"].iter().any(|a| r.summary.counts.get(a).copied().unwrap_or(0) > 0));
+    let changed = record.is_some_and(|r| {
+        Action::RUN.iter().filter(|a| a.is_change()).any(|a| r.summary.counts.get(a.as_str()).is_some_and(|n| *n > 0))
+    });
     match on {
         NotifyOn::Always => true,
         NotifyOn::Failure => failed,
