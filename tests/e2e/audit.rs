@@ -121,6 +121,7 @@ fn max_failures_stops_the_write_phase() {
     assert_eq!(s["counts"]["failed"], 2);
     assert_eq!(s["counts"]["not_attempted"], 3);
     assert!(r.stdout.contains("failed: 400 [Error 27403]"), "{}", r.stdout);
+    assert_books_match(&s, &serde_json::json!({}), &sim.stats());
     // without the cap every row is tried and fails
     let r = against(&sim, d.path(), &["apply", f.to_str().unwrap()]);
     assert_eq!(r.code, 3);

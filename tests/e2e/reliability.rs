@@ -95,6 +95,7 @@ fn an_outage_stops_the_run_with_exit_1() {
     let s = summary(d.path(), "apply");
     assert!(s["counts"]["not_attempted"].as_u64().unwrap() > 0);
     assert!(sim.stats()["total"].as_u64().unwrap() < 400, "stopped early");
+    assert_books_match(&s, &serde_json::json!({}), &sim.stats());
 }
 
 #[test]
@@ -116,6 +117,7 @@ fn sigint_writes_a_partial_report_and_exits_130() {
     assert!(s["counts"]["not_attempted"].as_u64().unwrap() > 0, "{s}");
     let rows = rows(d.path(), "apply");
     assert_eq!(rows.len(), 300, "every row is in the report");
+    assert_books_match(&s, &serde_json::json!({}), &sim.stats());
 }
 
 #[test]

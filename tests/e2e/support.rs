@@ -208,3 +208,28 @@ pub fn generate_with(
     assert_eq!(r.code, 0, "{}", r.stderr);
     (fx, desired)
 }
+
+/// The summary's `requests`, `http_status` and `retries` against what the simulator
+/// received and answered between two `/_sim/stats` snapshots: the same figures, route
+/// by route and status by status.
+pub fn assert_books_match(summary: &Value, before: &Value, after: &Value) {
+    let count = |st: &Value, route: &str, status: &str| st["by_route"][route][status].as_u64().unwrap_or(0);
+    let mut received = std::collections::BTreeMap::<String, u64>::new();
+    let mut answered = std::collections::BTreeMap::<String, u64>::new();
+    for (route, by_status) in after["by_route"].as_object().unwrap() {
+        for status in by_status.as_object().unwrap().keys() {
+            let n = count(after, route, status) - count(before, route, status);
+            if n > 0 {
+                *received.entry(route.clone()).or_default() += n;
+                *answered.entry(status.clone()).or_default() += n;
+            }
+        }
+    }
+    let booked = |v: &Value| -> std::collections::BTreeMap<String, u64> {
+        v.as_object().unwrap().iter().map(|(k, n)| (k.clone(), n.as_u64().unwrap())).filter(|(_, n)| *n > 0).collect()
+    };
+    assert_eq!(booked(&summary["requests"]), received, "requests per route: summary vs server\n{summary}");
+    assert_eq!(booked(&summary["http_status"]), answered, "answers per status: summary vs server\n{summary}");
+    let total: u64 = received.values().sum();
+    assert!(summary["retries"].as_u64().unwrap() <= total, "{summary}");
+}

@@ -184,7 +184,6 @@ impl Transport {
 
     /// Send with the run's policy. The first request of the run is sent alone.
     pub(crate) async fn send(&self, req: Request) -> Call<Response> {
-        self.stats.request(format!("{} {}{}", req.method, self.base_path, req.route));
         let Some(through) = self.gate.enter(&self.stop).await else {
             return Journey::new(&req.method).stopped(false);
         };
@@ -199,10 +198,9 @@ impl Transport {
             if !self.wait_turn().await {
                 return j.stopped(false);
             }
+            // booked as sent here, past every wait: the summary counts what went on the wire
+            self.stats.request(format!("{} {}{}", req.method, self.base_path, req.route), j.attempts > 0);
             j.attempts += 1;
-            if j.attempts > 1 {
-                self.stats.retry();
-            }
             let (token_gen, _) = self.token.get();
             let next = match self.exchange(req).await {
                 Attempt::Abandoned => {
