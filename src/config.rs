@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const DEFAULT_BASE_URL: &str = "https://webexapis.com/v1";
+/// 16 MiB: far above any Webex answer this tool reads (a page of 100 people is ~100 kB).
+const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -78,6 +80,7 @@ struct LimitsSection {
     max_retries: Option<u32>,
     max_backoff_secs: Option<u64>,
     max_failures: Option<u64>,
+    max_response_bytes: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -108,6 +111,8 @@ pub(crate) struct Settings {
     pub(crate) concurrency: usize,
     pub(crate) max_retries: u32,
     pub(crate) max_backoff: Duration,
+    /// An answer's body is not read past this.
+    pub(crate) max_response_bytes: u64,
     pub(crate) report_dir: PathBuf,
     pub(crate) metrics_file: Option<PathBuf>,
     /// Also write the run's HTML page.
@@ -151,6 +156,7 @@ impl Settings {
             concurrency: g.concurrency.or(l.concurrency).unwrap_or(16) as usize,
             max_retries: g.max_retries.or(l.max_retries).unwrap_or(8),
             max_backoff: secs(g.max_backoff_secs, l.max_backoff_secs, 60),
+            max_response_bytes: g.max_response_bytes.or(l.max_response_bytes).unwrap_or(DEFAULT_MAX_RESPONSE_BYTES),
             report_dir: g.report_dir.clone().or(r.report_dir).unwrap_or_else(|| "ecbn-reports".into()),
             metrics_file: g.metrics_file.clone().or(r.metrics_file),
             html: g.html.or(r.html).unwrap_or(false),

@@ -152,7 +152,7 @@ pub(crate) fn in_file_targets<'a>(rows: impl IntoIterator<Item = &'a Row<Resolve
 
 /// What an ECBN GET says: today's value and the number a callback reaches.
 pub(crate) fn reading(get: &EcbnGet) -> Reading {
-    let selected = get.selected.as_deref().unwrap_or("");
+    let selected = get.selected.as_str();
     let current = Selected::parse(selected).map(|selected| Current {
         selected,
         member: match selected {

@@ -98,8 +98,8 @@ pub(crate) struct EcbnInfo {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EcbnGet {
-    #[serde(default)]
-    pub selected: Option<String>,
+    /// Required: an answer without it is unreadable, not "no value".
+    pub selected: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direct_line_info: Option<EcbnInfo>,
     #[serde(rename = "locationECBNInfo", default, skip_serializing_if = "Option::is_none")]
@@ -117,7 +117,7 @@ pub(crate) struct EcbnGet {
 impl EcbnGet {
     /// The block that describes the current selection: what a callback reaches today.
     pub(crate) fn effective_block(&self) -> Option<&EcbnInfo> {
-        match self.selected.as_deref().and_then(Selected::parse)? {
+        match Selected::parse(&self.selected)? {
             Selected::DirectLine => self.direct_line_info.as_ref(),
             Selected::LocationEcbn => self.location_ecbn_info.as_ref(),
             Selected::LocationMemberNumber => self.location_member_info.as_ref(),
@@ -175,7 +175,6 @@ pub(crate) struct ErrorItem {
 /// `GET /people` page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct PeopleList {
-    #[serde(default)]
     pub items: Vec<Person>,
 }
 
@@ -215,7 +214,6 @@ pub(crate) struct PersonPhone {
 /// `GET /workspaces` page.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct WorkspaceList {
-    #[serde(default)]
     pub(crate) items: Vec<Workspace>,
 }
 
@@ -252,7 +250,6 @@ pub(crate) struct WebexCallingInfo {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct VirtualLineList {
-    #[serde(default)]
     pub(crate) virtual_lines: Vec<VirtualLine>,
 }
 
@@ -380,9 +377,41 @@ mod tests {
         let j = r#"{"selected":"SOMETHING_NEW","futureField":{"a":1},
             "locationECBNInfo":{"phoneNumber":"+1","quality":"RECOMMENDED","x":2}}"#;
         let g: EcbnGet = serde_json::from_str(j).unwrap();
-        assert_eq!(g.selected.as_deref(), Some("SOMETHING_NEW"));
+        assert_eq!(g.selected, "SOMETHING_NEW");
         assert!(g.location_ecbn_info.is_some());
         assert!(g.effective_block().is_none());
+    }
+
+    #[test]
+    fn answers_of_the_wrong_shape_do_not_decode() {
+        for bad in [r#"{}"#, r#"{"selected":7}"#, r#"{"selected":null}"#, r#"{"selected":"DIR"#] {
+            assert!(serde_json::from_str::<EcbnGet>(bad).is_err(), "{bad}");
+        }
+        let deps = r#"{"isLocationEcbnDefault":false,"isSelfEcbnDefault":false,"dependentMemberCount":2}"#;
+        assert_eq!(serde_json::from_str::<Dependencies>(deps).unwrap().dependent_member_count, 2);
+        for bad in [
+            deps.replace("2}", "\"2\"}"),
+            deps.replace("false,\"isSelf", "\"no\",\"isSelf"),
+            deps.replace(",\"dependentMemberCount\":2", ""),
+        ] {
+            assert!(serde_json::from_str::<Dependencies>(&bad).is_err(), "{bad}");
+        }
+        for bad in [r#"{}"#, r#"{"items":{}}"#, r#"{"items":null}"#] {
+            assert!(serde_json::from_str::<PeopleList>(bad).is_err(), "{bad}");
+            assert!(serde_json::from_str::<WorkspaceList>(bad).is_err(), "{bad}");
+        }
+        assert!(serde_json::from_str::<VirtualLineList>(r#"{"items":[]}"#).is_err());
+    }
+
+    #[test]
+    fn enum_values_the_tool_does_not_know_are_kept_as_read() {
+        let j = r#"{"selected":"LOCATION_MEMBER_NUMBER","locationMemberInfo":{"effectiveLevel":"ORG_DEFAULT",
+            "quality":"EXCELLENT","memberType":"ROBOT","effectiveValue":"+1"}}"#;
+        let g: EcbnGet = serde_json::from_str(j).unwrap();
+        let b = g.effective_block().unwrap();
+        assert_eq!(b.quality.as_deref(), Some("EXCELLENT"));
+        assert_eq!(b.member_type.as_deref(), Some("ROBOT"));
+        assert_eq!(b.effective_level.as_deref(), Some("ORG_DEFAULT"));
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub struct JobArgs {
     /// Longest wait between retries, and the cap of Retry-After [default: 60]
     #[arg(long, env = "ECBN_SYNC_MAX_BACKOFF_SECS", value_name = "S")]
     pub max_backoff_secs: Option<u64>,
+    /// Largest answer body read; a larger one is refused [default: 16777216]
+    #[arg(long, env = "ECBN_SYNC_MAX_RESPONSE_BYTES", value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_response_bytes: Option<u64>,
     /// Directory for reports, rollback files and the lock [default: ecbn-reports]
     #[arg(long, env = "ECBN_SYNC_REPORT_DIR", value_name = "DIR")]
     pub report_dir: Option<PathBuf>,
@@ -239,6 +242,21 @@ pub struct SimArgs {
     /// Spoil the next-page links of listings: drop-org-id, foreign-org or foreign-host
     #[arg(long, value_name = "HOW", value_parser = ["drop-org-id", "foreign-org", "foreign-host"])]
     pub next_link: Option<String>,
+    /// Spoil 2xx answers to GETs: html, truncated, wrong-shape, huge (20 MiB) or drip (1 byte/s)
+    #[arg(long, value_name = "KIND", value_parser = crate::sim::hostile::BodyFault::NAMES)]
+    pub body_fault: Option<String>,
+    /// Fraction of 2xx answers to GETs spoiled by --body-fault
+    #[arg(long, default_value_t = 1.0, value_name = "F")]
+    pub body_fault_rate: f64,
+    /// Fraction of requests answered 307 to another local port (a misconfigured proxy)
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub redirect_rate: f64,
+    /// 429 and 423 without Retry-After
+    #[arg(long)]
+    pub no_retry_after: bool,
+    /// Retry-After as an HTTP date
+    #[arg(long)]
+    pub retry_after_date: bool,
     /// Keep the state in this file across restarts
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,

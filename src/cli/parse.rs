@@ -71,6 +71,7 @@ impl JobArgs {
             concurrency: self.concurrency.or(other.concurrency),
             max_retries: self.max_retries.or(other.max_retries),
             max_backoff_secs: self.max_backoff_secs.or(other.max_backoff_secs),
+            max_response_bytes: self.max_response_bytes.or(other.max_response_bytes),
             report_dir: self.report_dir.or(other.report_dir),
             metrics_file: self.metrics_file.or(other.metrics_file),
             notify_room: self.notify_room.or(other.notify_room),

@@ -59,6 +59,7 @@ pub(super) fn transport_config(s: &Settings, base_url: &str) -> Result<Transport
         rate: s.rate,
         max_retries: s.max_retries,
         max_backoff: s.max_backoff,
+        max_response_bytes: s.max_response_bytes,
         timeout: s.timeout,
         connect_timeout: s.connect_timeout,
         concurrency: s.concurrency,

@@ -315,7 +315,7 @@ async fn write_rows(
     while let Some((m, result)) = answers.next().await {
         match result {
             Ok(get) => {
-                let selected = get.selected.clone().unwrap_or_default();
+                let selected = get.selected.clone();
                 let target = match Selected::parse(&selected) {
                     Some(Selected::LocationMemberNumber) => {
                         get.location_member_info.as_ref().and_then(|i| i.member_id.clone()).unwrap_or_default()

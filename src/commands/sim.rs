@@ -8,6 +8,7 @@ use crate::cli::SimArgs;
 use crate::error::{Error, Outcome};
 use crate::sim;
 use crate::sim::faults::{Faults, NextLink};
+use crate::sim::hostile::BodyFault;
 use std::io::Write;
 use tokio_util::sync::CancellationToken;
 
@@ -21,8 +22,11 @@ pub(crate) async fn run(args: SimArgs, interrupt: CancellationToken) -> Result<O
         burst: args.burst,
         retry_after: args.retry_after,
         next_link: args.next_link.as_deref().and_then(NextLink::parse),
-        // set at run time only (`POST /_sim/faults`), as it needs a URL to send to
-        redirect: None,
+        body_fault: args.body_fault.as_deref().and_then(BodyFault::parse),
+        body_fault_rate: args.body_fault_rate,
+        redirect_rate: args.redirect_rate,
+        no_retry_after: args.no_retry_after,
+        retry_after_date: args.retry_after_date,
     };
     faults.validate().map_err(|e| Error::Usage(e.to_string()))?;
     let Some(path) = args.fixture else {

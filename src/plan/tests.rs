@@ -19,7 +19,7 @@ fn message(r: &Row<Parsed>) -> String {
 }
 fn get(sel: &str, member: Option<&str>) -> EcbnGet {
     EcbnGet {
-        selected: Some(sel.into()),
+        selected: sel.into(),
         location_member_info: member.map(|m| EcbnInfo { member_id: Some(m.into()), ..Default::default() }),
         ..Default::default()
     }
@@ -124,7 +124,7 @@ fn diff_compares_member_by_uuid_and_only_for_lmn() {
         other => panic!("{other:?}"),
     }
     let mut missing = get("x", None);
-    missing.selected = None;
+    missing.selected = String::new();
     assert!(matches!(d(&dl, missing), Diff::Unknown(_)));
 }
 
@@ -209,7 +209,7 @@ fn block(value: Option<&str>, level: &str, quality: &str) -> Option<EcbnInfo> {
 fn full_get() -> EcbnGet {
     let padded = base64::engine::general_purpose::STANDARD.encode(format!("ciscospark://us/PEOPLE/{}", uuid(7)));
     EcbnGet {
-        selected: Some("DIRECT_LINE".into()),
+        selected: "DIRECT_LINE".into(),
         direct_line_info: block(Some("+14085550201"), "DIRECT_LINE", "RECOMMENDED"),
         location_ecbn_info: block(Some("+14085550100"), "LOCATION_NUMBER", "RECOMMENDED"),
         location_member_info: Some(EcbnInfo {

@@ -1,5 +1,5 @@
 //! The simulator's admin endpoints (`/_sim/...`, no auth): state, stats, faults,
-//! reset, tokens and the messages posted.
+//! reset, tokens, the messages posted and what the redirect trap received.
 
 use super::fixture::TokenSpec;
 use super::server::{SimState, SimStats, lock};
@@ -22,6 +22,11 @@ pub(super) async fn admin_state(State(st): State<Arc<SimState>>, uri: Uri) -> Re
         Some(f) => Json(f).into_response(),
         None => (StatusCode::NOT_FOUND, "no such org").into_response(),
     }
+}
+
+/// The redirect trap: its URL, and every request it received.
+pub(super) async fn admin_redirected(State(st): State<Arc<SimState>>) -> Response {
+    Json(st.trap.to_json()).into_response()
 }
 
 /// The messages posted to spaces, oldest first.
@@ -48,6 +53,7 @@ pub(super) async fn admin_reset(State(st): State<Arc<SimState>>) -> Response {
             *lock(&st.stats) = SimStats::default();
             lock(&st.limits).clear();
             lock(&st.messages).clear();
+            st.trap.clear();
             st.dirty.store(true, Ordering::Release);
             StatusCode::NO_CONTENT.into_response()
         }

@@ -1,5 +1,6 @@
 //! Fault injection settings and the per-token rate limiter of the simulator.
 
+use super::hostile::BodyFault;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -17,16 +18,16 @@ pub(crate) struct Faults {
     pub retry_after: u64,
     /// What is wrong with the `Link: rel="next"` of paged listings, if anything.
     pub next_link: Option<NextLink>,
-    /// Answer requests with `307 Temporary Redirect` to this base URL (the request's path
-    /// after `/v1` appended), as a misconfigured proxy would.
-    pub redirect: Option<Redirect>,
-}
-
-/// A redirect fault: where to, and for which method (every method when `None`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Redirect {
-    pub to: String,
-    pub method: Option<String>,
+    /// Spoil 2xx answers to GETs this way, at `body_fault_rate`.
+    pub body_fault: Option<BodyFault>,
+    pub body_fault_rate: f64,
+    /// Fraction of requests answered `307 Temporary Redirect` to the trap (another local
+    /// port), as a misconfigured proxy would, before the API sees them.
+    pub redirect_rate: f64,
+    /// 429 and 423 without `Retry-After`.
+    pub no_retry_after: bool,
+    /// `Retry-After` as an HTTP date rather than seconds.
+    pub retry_after_date: bool,
 }
 
 /// A next-page link as servers have been seen to spoil them.
@@ -69,7 +70,11 @@ impl Default for Faults {
             burst: None,
             retry_after: 1,
             next_link: None,
-            redirect: None,
+            body_fault: None,
+            body_fault_rate: 1.0,
+            redirect_rate: 0.0,
+            no_retry_after: false,
+            retry_after_date: false,
         }
     }
 }
@@ -96,9 +101,13 @@ pub(crate) enum FaultError {
 
 impl Faults {
     pub(crate) fn validate(&self) -> Result<(), FaultError> {
-        for (name, value) in
-            [("fail_rate", self.fail_rate), ("lock_rate", self.lock_rate), ("drop_rate", self.drop_rate)]
-        {
+        for (name, value) in [
+            ("fail_rate", self.fail_rate),
+            ("lock_rate", self.lock_rate),
+            ("drop_rate", self.drop_rate),
+            ("body_fault_rate", self.body_fault_rate),
+            ("redirect_rate", self.redirect_rate),
+        ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(FaultError::NotAFraction { name, value });
             }
@@ -125,6 +134,7 @@ impl Faults {
             let wrong = |expected| FaultError::WrongType { name: k.clone(), expected, value: v.clone() };
             let number = || v.as_f64().ok_or_else(|| wrong("a number"));
             let whole = || v.as_u64().ok_or_else(|| wrong("a whole number"));
+            let flag = || v.as_bool().ok_or_else(|| wrong("true or false"));
             match k.as_str() {
                 "fail_rate" => next.fail_rate = number()?,
                 "lock_rate" => next.lock_rate = number()?,
@@ -143,10 +153,18 @@ impl Faults {
                             .ok_or_else(|| wrong("drop-org-id, foreign-org or foreign-host"))?,
                     )
                 }
-                "redirect" if v.is_null() => next.redirect = None,
-                "redirect" => {
-                    next.redirect = Some(Redirect::parse(v).ok_or_else(|| wrong("a URL or {\"to\", \"method\"}"))?)
+                "body_fault" if v.is_null() => next.body_fault = None,
+                "body_fault" => {
+                    next.body_fault = Some(
+                        v.as_str()
+                            .and_then(BodyFault::parse)
+                            .ok_or_else(|| wrong("html, truncated, wrong-shape, huge, drip or null"))?,
+                    )
                 }
+                "body_fault_rate" => next.body_fault_rate = number()?,
+                "redirect_rate" => next.redirect_rate = number()?,
+                "no_retry_after" => next.no_retry_after = flag()?,
+                "retry_after_date" => next.retry_after_date = flag()?,
                 other => return Err(FaultError::Unknown(other.to_string())),
             }
         }
@@ -160,33 +178,24 @@ impl Faults {
             "fail_rate": self.fail_rate, "lock_rate": self.lock_rate, "drop_rate": self.drop_rate,
             "latency_ms": self.latency_ms, "rate_limit": self.rate_limit, "burst": self.burst,
             "retry_after": self.retry_after, "next_link": self.next_link.map(NextLink::as_str),
-            "redirect": self.redirect.as_ref().map(|r| json!({"to": r.to, "method": r.method})),
+            "body_fault": self.body_fault.map(BodyFault::as_str), "body_fault_rate": self.body_fault_rate,
+            "redirect_rate": self.redirect_rate, "no_retry_after": self.no_retry_after,
+            "retry_after_date": self.retry_after_date,
         })
     }
-}
 
-impl Redirect {
-    /// `"http://…"`, or `{"to": "http://…", "method": "PUT"}`.
-    fn parse(v: &Value) -> Option<Redirect> {
-        let (to, method) = match v {
-            Value::String(s) => (s.clone(), None),
-            Value::Object(o) => (
-                o.get("to")?.as_str()?.to_string(),
-                match o.get("method") {
-                    None | Some(Value::Null) => None,
-                    Some(m) => Some(m.as_str()?.to_ascii_uppercase()),
-                },
-            ),
-            _ => return None,
-        };
-        url::Url::parse(&to).ok()?;
-        Some(Redirect { to, method })
-    }
-
-    /// Where a request to `path_and_query` (below `/v1`) is sent, if it is redirected.
-    pub(crate) fn location(&self, method: &str, path_and_query: &str) -> Option<String> {
-        let applies = self.method.as_deref().is_none_or(|m| m == method);
-        applies.then(|| format!("{}{}", self.to.trim_end_matches('/'), path_and_query.trim_start_matches("/v1")))
+    /// The `Retry-After` of a 429 or 423, if one is sent: seconds, or the HTTP date that
+    /// many seconds (rounded up) from `now`.
+    pub(crate) fn retry_after_header(&self, now: std::time::SystemTime) -> Option<String> {
+        if self.no_retry_after {
+            return None;
+        }
+        if !self.retry_after_date {
+            return Some(self.retry_after.to_string());
+        }
+        let since_epoch = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let at = std::time::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + 1 + self.retry_after);
+        Some(httpdate::fmt_http_date(at))
     }
 }
 
@@ -235,6 +244,23 @@ mod tests {
         assert_eq!(f.rate_limit, None);
         assert!(f.update(&json!({"fail_rate": 2})).is_err());
         assert!(f.update(&json!({"bogus": 1})).is_err());
+        assert!(f.update(&json!({"body_fault": "gibberish"})).is_err());
+        assert!(f.update(&json!({"redirect_rate": 1.5})).is_err());
         assert_eq!(f.fail_rate, 0.1, "a refused update changes nothing");
+        f.update(&json!({"body_fault": "drip", "body_fault_rate": 0.5, "no_retry_after": true})).unwrap();
+        assert_eq!((f.body_fault, f.body_fault_rate, f.no_retry_after), (Some(BodyFault::Drip), 0.5, true));
+    }
+
+    #[test]
+    fn retry_after_as_seconds_as_a_date_or_not_at_all() {
+        let now = std::time::UNIX_EPOCH + Duration::from_millis(1_000_000_500);
+        let mut f = Faults { retry_after: 3, ..Faults::default() };
+        assert_eq!(f.retry_after_header(now).as_deref(), Some("3"));
+        f.retry_after_date = true;
+        let date = f.retry_after_header(now).unwrap();
+        let at = httpdate::parse_http_date(&date).unwrap();
+        assert_eq!(at.duration_since(now).unwrap(), Duration::from_millis(3_500), "{date}: rounded up");
+        f.no_retry_after = true;
+        assert_eq!(f.retry_after_header(now), None);
     }
 }

@@ -1,8 +1,10 @@
-//! What every `/v1` request goes through before its handler: accounting, latency, the
-//! token, the per-token rate limit, the scope, the org it acts on (its `orgId`, else the
-//! token's home), then the injected faults.
+//! What every `/v1` request goes through before its handler: accounting, latency, a
+//! redirecting proxy, the token, the per-token rate limit, the scope, the org it acts on
+//! (its `orgId`, else the token's home), then the injected faults; and after it, a
+//! spoiled body.
 
 use super::faults::Faults;
+use super::hostile::{self, BodyFault};
 use super::org::required_scope;
 use super::server::{SimState, error_response, lock};
 use axum::extract::{MatchedPath, Request, State};
@@ -60,13 +62,17 @@ pub(super) async fn api_layer(State(st): State<Arc<SimState>>, req: Request, nex
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
     }
     // a redirecting proxy answers before the API sees the request (or its token)
-    let redirect = faults
-        .redirect
-        .as_ref()
-        .and_then(|r| r.location(seen.method.as_str(), req.uri().path_and_query().map_or("", |p| p.as_str())));
-    let mut resp = match redirect {
-        Some(to) => redirected(&to),
-        None => admitted(&st, &faults, req, next, &seen).await,
+    let mut resp = if st.draw(faults.redirect_rate) {
+        let path = req.uri().path_and_query().map_or("", |p| p.as_str());
+        redirected(&format!("{}{path}", st.trap.url()))
+    } else {
+        let resp = admitted(&st, &faults, req, next, &seen).await;
+        match faults.body_fault {
+            Some(f) if seen.method == Method::GET && resp.status().is_success() && st.draw(faults.body_fault_rate) => {
+                f.spoil(resp).await
+            }
+            _ => resp,
+        }
     };
     st.book(&seen.route, resp.status().as_str());
     if let Ok(v) = HeaderValue::from_str(&seen.tracking) {
@@ -108,7 +114,10 @@ async fn admitted(st: &Arc<SimState>, faults: &Faults, mut req: Request, next: N
 /// The answer to a request refused before its handler.
 fn refusal(fault: Fault, faults: &Faults, tracking: &str) -> Response {
     let with_retry_after = |mut r: Response| {
-        r.headers_mut().insert("retry-after", HeaderValue::from(faults.retry_after));
+        let value = faults.retry_after_header(std::time::SystemTime::now());
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            r.headers_mut().insert("retry-after", v);
+        }
         r
     };
     match fault {
@@ -131,12 +140,13 @@ fn refusal(fault: Fault, faults: &Faults, tracking: &str) -> Response {
             &format!("The token is not authorized to act on the organization {org}."),
             tracking,
         ),
-        Fault::Fail(code) => error_response(
-            StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            0,
-            "Simulated server error. Please try again later.",
-            tracking,
-        ),
+        Fault::Fail(code) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            match faults.body_fault {
+                Some(BodyFault::Html) => hostile::html_error(status),
+                _ => error_response(status, 0, "Simulated server error. Please try again later.", tracking),
+            }
+        }
         Fault::Lock => {
             with_retry_after(error_response(StatusCode::LOCKED, 0, "The resource is temporarily locked.", tracking))
         }

@@ -6,6 +6,7 @@ pub(crate) mod faults;
 pub(crate) mod fixture;
 pub(crate) mod generate;
 mod handlers;
+pub(crate) mod hostile;
 mod layer;
 pub(crate) mod org;
 pub(crate) mod server;
@@ -124,6 +125,17 @@ pub(crate) async fn start(opts: SimOptions) -> Result<Running, SimError> {
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await;
+    });
+    // the redirect trap: another port of this machine, whatever the simulator binds
+    let trap = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|source| SimError::Bind { addr: "127.0.0.1:0".into(), source })?;
+    state.trap.set_url(format!("http://{}", trap.local_addr()?));
+    let (st, stop) = (state.clone(), shutdown.clone());
+    let trap_app =
+        axum::Router::new().fallback(move |req: axum::extract::Request| async move { st.trap.receive(&req) });
+    tokio::spawn(async move {
+        let _ = axum::serve(trap, trap_app).with_graceful_shutdown(async move { stop.cancelled().await }).await;
     });
     if state.state_file.is_some() {
         // persist writes in the background: a killed simulator loses at most ~200 ms

@@ -3,6 +3,7 @@
 
 use super::faults::{Faults, Gcra};
 use super::fixture::FixtureFile;
+use super::hostile::Trap;
 use super::layer::At;
 use super::org::{Org, OrgError};
 use super::world::World;
@@ -20,8 +21,8 @@ use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use rand::SeedableRng;
 use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -48,6 +49,8 @@ pub(crate) struct SimState {
     pub(super) tracking: AtomicU64,
     /// Messages posted to spaces (`POST /messages`), oldest first.
     pub(super) messages: Mutex<Vec<serde_json::Value>>,
+    /// Where redirects point.
+    pub(super) trap: Trap,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -76,6 +79,7 @@ impl SimState {
             dirty: AtomicBool::new(false),
             tracking: AtomicU64::new(0),
             messages: Mutex::new(Vec::new()),
+            trap: Trap::default(),
         })
     }
 
@@ -91,6 +95,12 @@ impl SimState {
     pub(super) fn book_org(&self, i: usize) {
         let id = lock(&self.world).orgs[i].state.org_id.clone();
         *lock(&self.stats).by_org.entry(id).or_default() += 1;
+    }
+
+    /// A fault's random draw: true with odds `rate` (never drawn at 0, so a seeded run
+    /// without the fault keeps its sequence).
+    pub(super) fn draw(&self, rate: f64) -> bool {
+        rate > 0.0 && lock(&self.rng).random_bool(rate.min(1.0))
     }
 
     pub(super) fn book(&self, route: &str, status: &str) {
@@ -184,6 +194,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/_sim/faults", axum::routing::post(admin::admin_faults))
         .route("/_sim/reset", axum::routing::post(admin::admin_reset))
         .route("/_sim/messages", get(admin::admin_messages))
+        .route("/_sim/redirected", get(admin::admin_redirected))
         .route("/_sim/tokens", axum::routing::post(admin::admin_tokens));
     v1.merge(admin)
         .fallback(|| async {

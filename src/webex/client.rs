@@ -17,8 +17,29 @@ pub(crate) struct Client {
     t: Arc<Transport>,
 }
 
+/// Every answer the client reads is a JSON object: serde would take `["DIRECT_LINE"]` for
+/// `{"selected": "DIRECT_LINE"}` (a struct from a sequence), so the shape is checked first.
 fn decode<T: DeserializeOwned>(r: Response) -> Result<T, ApiError> {
-    serde_json::from_slice(&r.body).map_err(|e| ApiError::Decode(e.to_string()))
+    let object = match serde_json::from_slice::<serde_json::Value>(&r.body) {
+        Ok(v @ serde_json::Value::Object(_)) => serde_json::from_value(v),
+        Ok(other) => Err(serde::de::Error::custom(format_args!("expected a JSON object, got {}", json_kind(&other)))),
+        Err(e) => Err(e),
+    };
+    object.map_err(|e| {
+        let what = r.content_type.as_deref().unwrap_or("no content type");
+        ApiError::Unreadable(format!("{e} ({what}, {} bytes)", r.body.len()))
+    })
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 impl Client {
@@ -127,7 +148,12 @@ impl Client {
                     let next = r.next_link.take();
                     decode::<L>(r).map(|page| (page, next))
                 })
-                .result?;
+                .result
+                .inspect_err(|e| {
+                    if matches!(e, ApiError::Unreadable(_)) {
+                        self.t.refuse_listing(L::ROUTE, e);
+                    }
+                })?;
             page.items().into_iter().for_each(&mut f);
             url = next.map(|link| self.t.follow(&link)).transpose()?;
         }
@@ -163,5 +189,34 @@ impl Listing for VirtualLineList {
     const ROUTE: &'static str = routes::VIRTUAL_LINES;
     fn items(self) -> Vec<VirtualLine> {
         self.virtual_lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: &str, content_type: &str) -> Response {
+        Response { body: body.to_string().into(), next_link: None, content_type: Some(content_type.into()) }
+    }
+
+    #[test]
+    fn only_a_json_object_of_the_right_shape_is_read() {
+        let ok = decode::<EcbnGet>(answer(r#"{"selected":"DIRECT_LINE"}"#, "application/json")).unwrap();
+        assert_eq!(ok.selected, "DIRECT_LINE");
+        for (body, content_type, says) in [
+            (r#"["DIRECT_LINE"]"#, "application/json", "expected a JSON object, got an array"),
+            (
+                "<html><body>Bad gateway</body></html>",
+                "text/html",
+                "expected value at line 1 column 1 (text/html, 37 bytes)",
+            ),
+            (r#"{"selected":"DIRECT_"#, "application/json", "EOF while parsing"),
+            (r#"{"selected":1}"#, "application/json", "invalid type: integer `1`, expected a string"),
+        ] {
+            let e = decode::<EcbnGet>(answer(body, content_type)).unwrap_err();
+            assert!(e.to_string().starts_with("unreadable answer: "), "{e}");
+            assert!(e.to_string().contains(says), "{e}");
+        }
     }
 }

@@ -18,9 +18,10 @@ pub enum ApiError {
     /// The run stopped (signal or fatal error) before this request finished.
     #[error("not attempted: the run stopped")]
     Cancelled,
-    /// A 2xx whose body does not match the API's schema.
-    #[error("unexpected response: {0}")]
-    Decode(String),
+    /// A 2xx whose body is not JSON, is cut short, lacks a required field or has a
+    /// wrong type, or is larger than `max_response_bytes`: never acted on.
+    #[error("unreadable answer: {0}")]
+    Unreadable(String),
     #[error("internal error: {0}")]
     Internal(String),
     /// A 3xx: never followed (the Webex API does not redirect).
@@ -46,6 +47,8 @@ pub enum Fatal {
     ForeignLink(String),
     #[error("the API's first answer was a redirect ({0}); check base_url")]
     Redirect(String),
+    #[error("a listing's answer cannot be trusted, stopping: {0}")]
+    UnreadableListing(String),
 }
 
 /// A Webex error body to a typed error (plain text when the body is not JSON).

@@ -112,7 +112,7 @@ impl Org {
             }
         });
         EcbnGet {
-            selected: Some(ecbn.selected.clone()),
+            selected: ecbn.selected.clone(),
             direct_line_info: Some(direct),
             location_ecbn_info: Some(location),
             location_member_info: member_info,

@@ -36,7 +36,7 @@ fn dependents_follow_puts() {
     o.put_ecbn(ben, &put("DIRECT_LINE", None)).unwrap();
     assert_eq!(o.dependencies(ana).dependent_member_count, 2);
     let g = o.ecbn_get(ben);
-    assert_eq!(g.selected.as_deref(), Some("DIRECT_LINE"));
+    assert_eq!(g.selected, "DIRECT_LINE");
     // the member configured earlier is still shown
     assert_eq!(g.location_member_info.unwrap().member_id.as_deref(), Some(ana_id.as_str()));
 }
@@ -70,7 +70,7 @@ fn put_validation_rules() {
     assert_eq!(d.effective_value.as_deref(), Some("+14085550100"));
     // null selected leaves the value unchanged
     o.put_ecbn(eva, &EcbnPut { selected: Some(serde_json::Value::Null), ..Default::default() }).unwrap();
-    assert_eq!(o.ecbn_get(eva).selected.as_deref(), Some("DIRECT_LINE"));
+    assert_eq!(o.ecbn_get(eva).selected, "DIRECT_LINE");
     assert_eq!(o.member_of(&o.state.locations[0].id.clone(), Kind::Person).unwrap_err().code, 4008);
     // a person is not found at the workspace endpoints
     let ana_id = o.state.members[ana].id.clone();

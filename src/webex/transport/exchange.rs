@@ -11,25 +11,42 @@ pub(crate) enum Attempt {
     Abandoned,
 }
 
-/// A whole response: status, the headers the client uses, the body.
+/// A whole response: status, the headers the client uses, the body (read up to the cap).
 pub(crate) struct Answer {
     pub(crate) status: u16,
     pub(crate) retry_after: Option<String>,
     pub(crate) next_link: Option<String>,
     /// Where a 3xx points (reported, never followed).
     pub(crate) location: Option<String>,
+    pub(crate) content_type: Option<String>,
     tracking: Option<String>,
     pub(crate) body: bytes::Bytes,
+    /// The body went on past the cap; `body` holds what was read before it.
+    pub(crate) oversize: bool,
 }
 
 impl Answer {
-    pub(crate) async fn read(resp: reqwest::Response) -> Result<Answer, reqwest::Error> {
+    /// Read an answer, its body chunk by chunk and never past `cap` bytes: a server
+    /// that sends more is not believed, and not allowed to fill the memory. (The
+    /// client's whole-request timeout bounds a body that drips.)
+    pub(crate) async fn read(mut resp: reqwest::Response, cap: u64) -> Result<Answer, reqwest::Error> {
         let h = resp.headers();
         let text = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
         let (retry_after, tracking, location) = (text("retry-after"), text("trackingid"), text("location"));
+        let content_type = text("content-type");
         let next_link = h.get_all("link").iter().filter_map(|v| v.to_str().ok()).find_map(parse_next_link);
         let status = resp.status().as_u16();
-        Ok(Answer { status, retry_after, next_link, location, tracking, body: resp.bytes().await? })
+        let mut body = bytes::BytesMut::new();
+        let mut oversize = false;
+        while let Some(chunk) = resp.chunk().await? {
+            if (body.len() + chunk.len()) as u64 > cap {
+                oversize = true;
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let body = body.freeze();
+        Ok(Answer { status, retry_after, next_link, location, content_type, tracking, body, oversize })
     }
 
     pub(crate) fn error(&self) -> ApiError {

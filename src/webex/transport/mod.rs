@@ -47,6 +47,8 @@ pub(crate) struct TransportConfig {
     pub(crate) rate: u32,
     pub(crate) max_retries: u32,
     pub(crate) max_backoff: Duration,
+    /// An answer's body is not read past this.
+    pub(crate) max_response_bytes: u64,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) concurrency: usize,
@@ -168,6 +170,12 @@ impl Transport {
         lock(&self.fatal).clone()
     }
 
+    /// A page of a listing that cannot be trusted: the run cannot know the listing's
+    /// members, so it stops.
+    pub(crate) fn refuse_listing(&self, route: &str, e: &ApiError) {
+        self.set_fatal(Fatal::UnreadableListing(format!("GET {}{route}: {e}", self.base_path)));
+    }
+
     pub(crate) fn stopped(&self) -> bool {
         self.stop.is_cancelled()
     }
@@ -261,11 +269,15 @@ impl Transport {
             policy::retry_after(header, self.cfg.max_backoff, DEFAULT_RETRY_AFTER, std::time::SystemTime::now())
         };
         match disposition {
+            Disposition::Success if answer.oversize => Next::Done(Err(ApiError::Unreadable(format!(
+                "larger than max_response_bytes ({} bytes), not read past it",
+                self.cfg.max_response_bytes
+            )))),
             Disposition::Success => {
                 self.pace.on_success();
                 if j.is_put { &self.put_ok } else { &self.get_ok }.store(true, Ordering::Relaxed);
-                let Answer { body, next_link, .. } = answer;
-                Next::Done(Ok(Response { body, next_link }))
+                let Answer { body, next_link, content_type, .. } = answer;
+                Next::Done(Ok(Response { body, next_link, content_type }))
             }
             Disposition::Throttled => {
                 j.throttles += 1;
@@ -337,7 +349,8 @@ impl Transport {
         if let Some(b) = &req.body {
             rb = rb.header("Content-Type", "application/json").body(b.clone());
         }
-        let exchange = async move { Answer::read(rb.send().await?).await };
+        let cap = self.cfg.max_response_bytes;
+        let exchange = async move { Answer::read(rb.send().await?, cap).await };
         let grace = async {
             self.stop.cancelled().await;
             tokio::time::sleep(IN_FLIGHT_GRACE).await;
@@ -383,6 +396,7 @@ mod tests {
                 rate: 0,
                 max_retries: 1,
                 max_backoff: Duration::from_secs(1),
+                max_response_bytes: 1 << 20,
                 timeout: Duration::from_secs(1),
                 connect_timeout: Duration::from_secs(1),
                 concurrency: 1,

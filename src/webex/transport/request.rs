@@ -16,6 +16,7 @@ pub(crate) struct Request {
 #[derive(Debug)]
 pub(crate) struct Response {
     pub(crate) body: bytes::Bytes,
+    pub(crate) content_type: Option<String>,
     pub(crate) next_link: Option<String>,
 }
 
