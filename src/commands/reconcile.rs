@@ -172,7 +172,7 @@ async fn reconcile(
         abandon(sink, rest, Held::Limit(k));
     }
     let left = phases::write(sink, client, to_write, conc, s.max_failures).await;
-    abandon(sink, left.rows, if left.capped { Held::MaxFailures } else { Held::RunStopped });
+    abandon(sink, left.rows, left.why);
     let end = match stopped(client, interrupt) {
         Some(e) => Err(e),
         None => Ok(outcome(sink, mode, s)),

@@ -199,6 +199,15 @@ impl Sink {
         }
     }
 
+    /// The file that could not be written, if any: no PUT may be sent after that, as
+    /// its record might be lost.
+    pub(crate) fn storage_failure(&self) -> Option<&str> {
+        match &self.io_error {
+            Some(Error::Storage { path, .. }) => Some(path),
+            _ => None,
+        }
+    }
+
     /// Make already reported rows `invalid` with a new message (line → message).
     pub(crate) fn amend(&mut self, fixes: &HashMap<u32, String>) {
         if fixes.is_empty() {
@@ -264,7 +273,7 @@ impl Sink {
             .reports
             .flush()
             .map_err(|source| Error::Storage { path: self.reports.csv_path.display().to_string(), source });
-        let mut end = match (end, flushed.err().or(self.io_error.take())) {
+        let mut end = match (end, self.io_error.take().or(flushed.err())) {
             // an earlier fatal error says more than the storage error it may have caused
             (Err(e), _) if e.exit_code() == 1 => Err(e),
             (_, Some(storage)) => Err(storage),
@@ -313,12 +322,21 @@ impl Sink {
             summary.exit_code = crate::error::exit_code(&end);
         }
         self.recorder.record(&summary, std::mem::take(&mut self.problems));
-        if let Err(source) = report::write_summary(&self.reports.json_path, &summary) {
-            let path = self.reports.json_path.display().to_string();
-            end = Err(Error::Storage { path, source });
+        match report::write_summary(&self.reports.json_path, &summary) {
+            Ok(()) => {
+                let (report, json) = (self.reports.csv_path.display(), self.reports.json_path.display());
+                tracing::info!(report = %report, summary = %json, "reports written");
+            }
+            Err(source) => {
+                let path = self.reports.json_path.display().to_string();
+                // never a line saying it was written; the run's first error stays its error
+                tracing::error!("cannot write the summary {path}: {source}");
+                if crate::error::exit_code(&end) != 1 {
+                    end = Err(Error::Storage { path, source });
+                }
+            }
         }
         self.printer.summary(&summary_line(self.mode, |a| self.count(a)));
-        tracing::info!(report = %self.reports.csv_path.display(), summary = %self.reports.json_path.display(), "reports written");
         end
     }
 }

@@ -1,11 +1,11 @@
 //! The files of one run: `ecbn-<mode>-<TS>[-N].csv|json` and `ecbn-rollback-<TS>[-N].csv`,
 //! with names that never overwrite an earlier run's.
 
+use super::appender::Appender;
 use super::{Action, COLUMNS, RowLine, escape_cell};
 use crate::atomic::AtomicFile;
 use crate::ids::Kind;
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -14,8 +14,8 @@ pub(crate) struct ReportSet {
     pub(crate) csv_path: PathBuf,
     pub(crate) json_path: PathBuf,
     pub(crate) rollback_path: PathBuf,
-    csv: csv::Writer<File>,
-    rollback: Option<csv::Writer<File>>,
+    csv: Appender,
+    rollback: Option<Appender>,
     flush_interval: Duration,
     last_flush: Instant,
 }
@@ -37,14 +37,11 @@ impl ReportSet {
             if json_path.exists() || rollback_path.exists() {
                 continue;
             }
-            let file = match OpenOptions::new().write(true).create_new(true).open(&csv_path) {
-                Ok(f) => f,
+            let csv = match Appender::create(&csv_path, &COLUMNS, false) {
+                Ok(a) => a,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
             };
-            let mut csv = csv::Writer::from_writer(file);
-            csv.write_record(COLUMNS)?;
-            csv.flush()?;
             return Ok(ReportSet {
                 csv_path,
                 json_path,
@@ -58,12 +55,12 @@ impl ReportSet {
         unreachable!("an unbounded suffix search always ends")
     }
 
-    /// Append one finished row and flush it, so a killed run leaves valid CSV.
+    /// Append one finished row and write it, so a killed run leaves valid CSV.
     pub(crate) fn row(&mut self, r: &RowLine<'_>) -> io::Result<()> {
-        self.csv.write_record(r.cells().each_ref().map(|c| c.as_ref()))?;
+        self.csv.push(r.cells().each_ref().map(|c| c.as_ref()))?;
         if self.flush_interval.is_zero() || self.last_flush.elapsed() >= self.flush_interval {
             self.last_flush = Instant::now();
-            self.csv.flush()?;
+            self.csv.commit()?;
         }
         Ok(())
     }
@@ -74,14 +71,14 @@ impl ReportSet {
     }
 
     pub(crate) fn flush(&mut self) -> io::Result<()> {
-        self.csv.flush()
+        self.csv.commit()
     }
 
     /// Make the rows at the given lines `invalid` with a new message, through a temp
     /// file and a rename, so the report is valid CSV at every moment. Returns the kind
     /// (when the report names one) of each row that was `valid` before.
     pub(crate) fn amend(&mut self, fixes: &HashMap<u32, String>) -> io::Result<Vec<Option<Kind>>> {
-        self.csv.flush()?;
+        self.csv.commit()?;
         let mut out = AtomicFile::create(&self.csv_path)?;
         let mut were_valid = Vec::new();
         {
@@ -108,29 +105,26 @@ impl ReportSet {
             w.flush()?;
         }
         out.commit()?;
-        self.csv = csv::Writer::from_writer(OpenOptions::new().append(true).open(&self.csv_path)?);
+        self.csv = Appender::reopen(&self.csv_path, false)?;
         Ok(were_valid)
     }
 
     /// The rollback file, created with its header before the run's first PUT: it
     /// exists whenever a PUT was sent, even one whose previous value cannot be restored.
-    pub(crate) fn open_rollback(&mut self) -> io::Result<&mut csv::Writer<File>> {
+    pub(crate) fn open_rollback(&mut self) -> io::Result<&mut Appender> {
         if self.rollback.is_none() {
-            let f = OpenOptions::new().write(true).create_new(true).open(&self.rollback_path)?;
-            let mut w = csv::Writer::from_writer(f);
-            w.write_record(["member", "selected", "location_member", "kind"])?;
-            w.flush()?;
-            self.rollback = Some(w);
+            let header = ["member", "selected", "location_member", "kind"];
+            self.rollback = Some(Appender::create(&self.rollback_path, &header, true)?);
         }
         Ok(self.rollback.as_mut().expect("opened above"))
     }
 
-    /// Record a member's previous value before its PUT is sent.
+    /// Record a member's previous value before its PUT is sent: on disk (not only
+    /// handed to the OS) when this returns, so neither a kill nor a power cut loses it.
     pub(crate) fn rollback(&mut self, member_id: &str, selected: &str, target: &str, kind: &str) -> io::Result<()> {
         let w = self.open_rollback()?;
-        w.write_record([member_id, selected, target, kind])?;
-        // flushed to the OS before the PUT: survives a killed process
-        w.flush()
+        w.push([member_id, selected, target, kind])?;
+        w.commit()
     }
 
     pub(crate) fn files(&self) -> Vec<String> {

@@ -1,6 +1,7 @@
 //! Reports: the per-row CSV (streamed, flushed per row), the JSON summary (atomic), the
 //! rollback file (appended and flushed before each PUT), and the stdout lines.
 
+mod appender;
 mod files;
 pub(crate) mod html;
 pub(crate) mod metrics;

@@ -39,7 +39,6 @@ pub(crate) enum Failure {
         subject: LookedUp,
         error: ApiError,
     },
-    RollbackUnwritable,
 }
 
 impl fmt::Display for Failure {
@@ -48,7 +47,6 @@ impl fmt::Display for Failure {
             Failure::Api(e) => write!(f, "{e}"),
             Failure::UnknownCurrent(v) => write!(f, "unknown current value `{v}`: not changed"),
             Failure::Lookup { field, subject, error } => write!(f, "{field}: looking up {subject} failed: {error}"),
-            Failure::RollbackUnwritable => f.write_str("not written: the rollback file cannot be written"),
         }
     }
 }
@@ -81,6 +79,8 @@ pub(crate) enum Held {
     NoToken(String),
     Limit(u64),
     MaxFailures,
+    /// A report or the rollback file could not be written: no PUT is sent after that.
+    StorageFailed(String),
     MaxChanges {
         changes: usize,
         max: u64,
@@ -101,6 +101,7 @@ impl fmt::Display for Held {
             Held::NoToken(m) => write!(f, "not attempted: {m}"),
             Held::Limit(k) => write!(f, "not written: --limit {k} reached"),
             Held::MaxFailures => f.write_str("not attempted: --max-failures reached"),
+            Held::StorageFailed(path) => write!(f, "not attempted: writes stopped, {path} cannot be written"),
             Held::MaxChanges { changes, max } => {
                 write!(f, "{changes} changes exceed --max-changes {max}; nothing was written")
             }

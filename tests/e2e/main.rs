@@ -13,3 +13,4 @@ mod partner;
 mod predict;
 mod python;
 mod reliability;
+mod storage;

@@ -89,14 +89,15 @@ pub(super) async fn dependencies(
     (to_write, skipped_for_dependents)
 }
 
-/// Rows the write phase did not send, and whether `--max-failures` stopped it.
+/// Rows the write phase did not send, and why.
 pub(super) struct Unsent {
     pub(super) rows: Vec<Row<Differs>>,
-    pub(super) capped: bool,
+    pub(super) why: Held,
 }
 
 /// PUT the rows (in file order), each after its rollback line; the first goes alone,
-/// so a token without the write scope costs one request.
+/// so a token without the write scope costs one request. A report or rollback line that
+/// cannot be written stops the sending: PUTs already sent are awaited, none follows.
 ///
 /// A hand-rolled pool rather than `buffer_unordered`: the rollback line must be
 /// written (with the sink borrowed mutably) before each PUT future exists.
@@ -109,14 +110,20 @@ pub(super) async fn write(
 ) -> Unsent {
     let mut queue = rows.into_iter();
     let mut in_flight = FuturesUnordered::new();
-    let (mut first, mut failures, mut capped) = (true, 0u64, false);
+    let (mut first, mut failures, mut stop) = (true, 0u64, None);
     loop {
         let room = if first { 1 } else { concurrency };
-        while in_flight.len() < room && !capped && !client.transport().stopped() {
+        while in_flight.len() < room && stop.is_none() && !client.transport().stopped() {
+            if let Some(path) = sink.storage_failure() {
+                stop = Some(Held::StorageFailed(path.to_string()));
+                break;
+            }
             let Some(row) = queue.next() else { break };
             if !sink.rollback(&row) {
-                sink.finish(row, Verdict::Failed(Failure::RollbackUnwritable));
-                continue;
+                let why = Held::StorageFailed(sink.storage_failure().unwrap_or("the rollback file").to_string());
+                sink.finish(row, Verdict::NotAttempted(why.clone()));
+                stop = Some(why);
+                break;
             }
             in_flight.push(async move {
                 let want = &row.stage.want;
@@ -133,14 +140,14 @@ pub(super) async fn write(
             Err(e) => {
                 sink.finish(row, failed(e));
                 failures += 1;
-                if max_failures.is_some_and(|n| failures >= n) && !capped {
-                    capped = true;
+                if max_failures.is_some_and(|n| failures >= n) && stop.is_none() {
+                    stop = Some(Held::MaxFailures);
                     tracing::error!("{failures} writes failed: --max-failures reached, stopping the write phase");
                 }
             }
         }
     }
-    Unsent { rows: queue.collect(), capped }
+    Unsent { rows: queue.collect(), why: stop.unwrap_or(Held::RunStopped) }
 }
 
 /// Only `selected` and, for LOCATION_MEMBER_NUMBER, `locationMemberId`; never the ELIN flags.
