@@ -109,4 +109,6 @@ fn a_report_that_cannot_be_written_stops_the_puts() {
     assert_eq!(whole_lines(&rollback).len() as u64, puts);
     // no PUT after the one whose row could not be reported
     assert_eq!(puts, reported + 1, "{puts} PUTs, {reported} rows reported");
+    // the summary fits in 2 KiB: it books what was sent, as the server saw it
+    assert_books_match(&summary(d.path(), "apply"), &serde_json::json!({}), &sim.stats());
 }
