@@ -13,4 +13,5 @@ mod partner;
 mod predict;
 mod python;
 mod reliability;
+mod soak;
 mod storage;

@@ -73,4 +73,6 @@ fn bench_smoke_runs() {
     // the plan's HTML page was written and opened (no timing is asserted here)
     within("html_mb", 0.01, 15.0);
     assert!(fig("html_ready_ms") >= 0.0, "the page's script ran:\n{text}");
+    // the rollback file's fsync per PUT was measured
+    assert!(fig("fsync_ms") > 0.0, "{text}");
 }
