@@ -1,8 +1,9 @@
 //! One settings struct: CLI > environment > config.toml > default.
 
-use crate::cli::{JobArgs, LogFormat};
+use crate::cli::{JobArgs, LogFormat, RateOption};
 use crate::desired::ReadOptions;
 use crate::phone::Country;
+use crate::webex::Rate;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -75,7 +76,9 @@ struct WebexSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LimitsSection {
-    rate: Option<u32>,
+    rate: Option<RateOption>,
+    max_rate: Option<u32>,
+    auto_start_rate: Option<u32>,
     concurrency: Option<u32>,
     max_retries: Option<u32>,
     max_backoff_secs: Option<u64>,
@@ -107,7 +110,7 @@ pub(crate) struct Settings {
     pub(crate) token_file: Option<PathBuf>,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
-    pub(crate) rate: u32,
+    pub(crate) rate: Rate,
     pub(crate) concurrency: usize,
     pub(crate) max_retries: u32,
     pub(crate) max_backoff: Duration,
@@ -152,7 +155,13 @@ impl Settings {
             token_file: g.token_file.clone().or(w.token_file),
             timeout: secs(g.timeout_secs, w.timeout_secs, 30),
             connect_timeout: secs(g.connect_timeout_secs, w.connect_timeout_secs, 10),
-            rate: g.rate.or(l.rate).unwrap_or(20),
+            rate: match g.rate.or(l.rate).unwrap_or(RateOption::PerSecond(20)) {
+                RateOption::PerSecond(n) => Rate::Fixed(n),
+                RateOption::Auto => Rate::Auto {
+                    start: g.auto_start_rate.or(l.auto_start_rate).unwrap_or(10),
+                    max: g.max_rate.or(l.max_rate),
+                },
+            },
             concurrency: g.concurrency.or(l.concurrency).unwrap_or(16) as usize,
             max_retries: g.max_retries.or(l.max_retries).unwrap_or(8),
             max_backoff: secs(g.max_backoff_secs, l.max_backoff_secs, 60),
@@ -196,6 +205,14 @@ impl Settings {
         }
         if self.timeout.is_zero() || self.connect_timeout.is_zero() {
             return Err(ConfigError::Invalid("timeouts must be at least 1 second".into()));
+        }
+        if let Rate::Auto { start, max } = self.rate
+            && (start == 0 || max == Some(0))
+        {
+            return Err(ConfigError::Invalid("auto_start_rate and max_rate must be at least 1".into()));
+        }
+        if self.max_response_bytes == 0 {
+            return Err(ConfigError::Invalid("max_response_bytes must be at least 1".into()));
         }
         if !self.sandbox {
             check_base_url(&self.base_url)?;
@@ -271,9 +288,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("c.toml");
         std::fs::write(&p, "[limits]\nrate = 5\nconcurrency = 3\n[run]\nskip_invalid = true\n").unwrap();
-        let g = JobArgs { config: Some(p), rate: Some(7), ..Default::default() };
+        let g = JobArgs { config: Some(p), rate: Some(RateOption::PerSecond(7)), ..Default::default() };
         let s = Settings::resolve(&g).unwrap();
-        assert_eq!(s.rate, 7);
+        assert_eq!(s.rate, Rate::Fixed(7));
         assert_eq!(s.concurrency, 3);
         assert!(s.skip_invalid);
         assert_eq!(s.max_retries, 8);

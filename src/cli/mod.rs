@@ -28,6 +28,41 @@ pub enum LogFormat {
     Json,
 }
 
+/// `--rate`: requests per second, or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateOption {
+    PerSecond(u32),
+    Auto,
+}
+
+impl std::str::FromStr for RateOption {
+    type Err = String;
+    fn from_str(s: &str) -> Result<RateOption, String> {
+        if s.trim().eq_ignore_ascii_case("auto") {
+            return Ok(RateOption::Auto);
+        }
+        s.trim()
+            .parse()
+            .map(RateOption::PerSecond)
+            .map_err(|_| format!("`{s}` is neither a whole number of requests per second nor `auto`"))
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RateOption {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<RateOption, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u32),
+            Text(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Number(n) => Ok(RateOption::PerSecond(n)),
+            Raw::Text(t) => t.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
 /// The options of a job (`check`, `plan`, `apply`, `export`).
 #[derive(Debug, Args, Default, Clone)]
 pub struct JobArgs {
@@ -52,9 +87,15 @@ pub struct JobArgs {
     /// Seconds a connection may take [default: 10]
     #[arg(long, env = "ECBN_SYNC_CONNECT_TIMEOUT_SECS", value_name = "S", value_parser = clap::value_parser!(u64).range(1..))]
     pub connect_timeout_secs: Option<u64>,
-    /// Requests per second for the whole run; 0 = unlimited [default: 20]
-    #[arg(long, env = "ECBN_SYNC_RATE", value_name = "N")]
-    pub rate: Option<u32>,
+    /// Requests per second for the whole run; 0 = unlimited; auto = find the server's limit [default: 20]
+    #[arg(long, env = "ECBN_SYNC_RATE", value_name = "N|auto")]
+    pub rate: Option<RateOption>,
+    /// The highest rate `--rate auto` may reach [default: none]
+    #[arg(long, env = "ECBN_SYNC_MAX_RATE", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_rate: Option<u32>,
+    /// Where `--rate auto` starts [default: 10]
+    #[arg(long, env = "ECBN_SYNC_AUTO_START_RATE", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub auto_start_rate: Option<u32>,
     /// Requests in flight at once [default: 16]
     #[arg(long, env = "ECBN_SYNC_CONCURRENCY", value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub concurrency: Option<u32>,
@@ -217,13 +258,19 @@ pub struct SimArgs {
     pub fixture: Option<PathBuf>,
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub bind: String,
-    /// Requests per second per token (429 + Retry-After beyond it)
+    /// Requests per second per token (token bucket), or per window (429 + Retry-After beyond it)
     #[arg(long, value_name = "R")]
     pub rate_limit: Option<f64>,
-    /// Burst of the rate limit [default: ceil(R/10)]
+    /// Burst of the token bucket [default: ceil(R/10)]
     #[arg(long, value_name = "B")]
     pub burst: Option<u32>,
-    /// Retry-After seconds of 429 and 423 answers
+    /// The shape of the rate limit
+    #[arg(long, default_value = "token-bucket", value_name = "SHAPE", value_parser = crate::sim::limiter::Shape::NAMES)]
+    pub limiter: String,
+    /// The window of fixed-window and sliding-window limits, in seconds
+    #[arg(long, default_value_t = 60, value_name = "S")]
+    pub window_secs: u64,
+    /// Retry-After seconds of the token bucket's 429s and of 423s
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub retry_after: u64,
     #[arg(long, default_value_t = 0, value_name = "MS")]

@@ -68,6 +68,8 @@ impl JobArgs {
             timeout_secs: self.timeout_secs.or(other.timeout_secs),
             connect_timeout_secs: self.connect_timeout_secs.or(other.connect_timeout_secs),
             rate: self.rate.or(other.rate),
+            max_rate: self.max_rate.or(other.max_rate),
+            auto_start_rate: self.auto_start_rate.or(other.auto_start_rate),
             concurrency: self.concurrency.or(other.concurrency),
             max_retries: self.max_retries.or(other.max_retries),
             max_backoff_secs: self.max_backoff_secs.or(other.max_backoff_secs),
@@ -146,6 +148,7 @@ fn check_env(cmd: &clap::Command) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::RateOption;
 
     fn parse(args: &[&str]) -> Result<Invocation, Error> {
         parse_from(std::iter::once("ecbn-sync").chain(args.iter().copied()).map(OsString::from))
@@ -156,11 +159,11 @@ mod tests {
         let Command::Plan(a) = parse(&["--rate", "5", "plan", "--concurrency", "3", "f.csv"]).unwrap().command else {
             panic!("plan")
         };
-        assert_eq!((a.job.rate, a.job.concurrency), (Some(5), Some(3)));
+        assert_eq!((a.job.rate, a.job.concurrency), (Some(RateOption::PerSecond(5)), Some(3)));
         let Command::Plan(a) = parse(&["--rate", "5", "plan", "--rate", "6", "f.csv"]).unwrap().command else {
             panic!("plan")
         };
-        assert_eq!(a.job.rate, Some(6), "the later one wins");
+        assert_eq!(a.job.rate, Some(RateOption::PerSecond(6)), "the later one wins");
         let inv = parse(&["plan", "--base-url", "http://127.0.0.1:1/v1", "f.csv"]).unwrap();
         assert!(inv.base_url_on_command_line);
     }

@@ -162,6 +162,7 @@ async fn export(
         requests: stats.requests,
         http_status: stats.http_status,
         retries: stats.retries,
+        rate: stats.rate,
         rerun_needed: false,
         rollback_unrestorable: vec![],
         exit_code: crate::error::exit_code(&end),

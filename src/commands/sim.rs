@@ -9,6 +9,7 @@ use crate::error::{Error, Outcome};
 use crate::sim;
 use crate::sim::faults::{Faults, NextLink};
 use crate::sim::hostile::BodyFault;
+use crate::sim::limiter::Shape;
 use std::io::Write;
 use tokio_util::sync::CancellationToken;
 
@@ -20,6 +21,8 @@ pub(crate) async fn run(args: SimArgs, interrupt: CancellationToken) -> Result<O
         latency_ms: args.latency_ms,
         rate_limit: args.rate_limit.filter(|r| *r > 0.0),
         burst: args.burst,
+        limiter: Shape::parse(&args.limiter).unwrap_or(Shape::TokenBucket),
+        window_secs: args.window_secs,
         retry_after: args.retry_after,
         next_link: args.next_link.as_deref().and_then(NextLink::parse),
         body_fault: args.body_fault.as_deref().and_then(BodyFault::parse),

@@ -8,7 +8,7 @@ use crate::ids::Kind;
 use crate::report::html::{self, ByLocation};
 use crate::report::{self, Action, Printer, Recorder, ReportSet, RowLine, Summary};
 use crate::row::{Differs, Forecast, QUALITY_KEYS, Row, Stage, Verdict};
-use crate::webex::Stats;
+use crate::webex::{Rate, RateReport, Stats};
 use crate::wire::Selected;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -43,6 +43,8 @@ pub(crate) struct Sink {
     /// The first rows that failed or were invalid, for the notification.
     problems: Vec<String>,
     recorder: Recorder,
+    /// How the run is paced, for a summary written before any request.
+    rate: Rate,
     span: Span,
 }
 
@@ -84,6 +86,7 @@ impl Sink {
             html: s.html.then(ByLocation::new),
             problems: Vec::new(),
             recorder: recorder.clone(),
+            rate: s.rate,
             span,
         })
     }
@@ -279,7 +282,7 @@ impl Sink {
             (_, Some(storage)) => Err(storage),
             (end, None) => end,
         };
-        let stats = stats.unwrap_or_default();
+        let stats = stats.unwrap_or_else(|| Stats { rate: RateReport::unsent(self.rate), ..Stats::default() });
         let actions: &[Action] =
             if self.mode == Mode::Check { &[Action::Valid, Action::Invalid] } else { &Action::RUN };
         let html_path = self.html.is_some().then(|| self.reports.csv_path.with_extension("html"));
@@ -306,6 +309,7 @@ impl Sink {
             requests: stats.requests,
             http_status: stats.http_status,
             retries: stats.retries,
+            rate: stats.rate,
             rerun_needed,
             rollback_unrestorable: std::mem::take(&mut self.rollback_unrestorable),
             exit_code: crate::error::exit_code(&end),

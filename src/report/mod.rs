@@ -167,6 +167,8 @@ pub(crate) struct Summary {
     pub(crate) requests: BTreeMap<String, u64>,
     pub(crate) http_status: BTreeMap<String, u64>,
     pub(crate) retries: u64,
+    /// How the run was paced: `mode`, `final` and `max_reached` rates.
+    pub(crate) rate: crate::webex::RateReport,
     /// `plan`/`apply`: the rows read, by the quality of the number a callback would
     /// reach after the run (`none` when no number).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -84,6 +84,7 @@ pub(crate) mod tests {
             requests: BTreeMap::new(),
             http_status: BTreeMap::new(),
             retries: 0,
+            rate: Default::default(),
             rerun_needed: false,
             rollback_unrestorable: vec![],
             exit_code: 0,

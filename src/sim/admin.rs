@@ -51,6 +51,7 @@ pub(super) async fn admin_reset(State(st): State<Arc<SimState>>) -> Response {
         Ok(w) => {
             *lock(&st.world) = w;
             *lock(&st.stats) = SimStats::default();
+            *lock(&st.counting_since) = std::time::Instant::now();
             lock(&st.limits).clear();
             lock(&st.messages).clear();
             st.trap.clear();

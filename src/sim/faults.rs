@@ -1,8 +1,10 @@
-//! Fault injection settings and the per-token rate limiter of the simulator.
+//! Fault injection settings of the simulator: what `sim` options and `POST /_sim/faults`
+//! set.
 
 use super::hostile::BodyFault;
+use super::limiter::{Limit, Shape};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Faults {
@@ -10,10 +12,12 @@ pub(crate) struct Faults {
     pub lock_rate: f64,
     pub drop_rate: f64,
     pub latency_ms: u64,
-    /// Requests per second per token; `None` = no limit.
+    /// Requests per second (token bucket) or per window, per token; `None` = no limit.
     pub rate_limit: Option<f64>,
     /// `None` = ⌈rate/10⌉.
     pub burst: Option<u32>,
+    pub limiter: Shape,
+    pub window_secs: u64,
     /// Seconds, in `Retry-After` of 429 and 423.
     pub retry_after: u64,
     /// What is wrong with the `Link: rel="next"` of paged listings, if anything.
@@ -68,6 +72,8 @@ impl Default for Faults {
             latency_ms: 0,
             rate_limit: None,
             burst: None,
+            limiter: Shape::TokenBucket,
+            window_secs: 60,
             retry_after: 1,
             next_link: None,
             body_fault: None,
@@ -91,6 +97,8 @@ pub(crate) enum FaultError {
     RateLimit(f64),
     #[error("burst must be at least 1")]
     Burst,
+    #[error("window_secs must be at least 1")]
+    Window,
     #[error("{name}: expected {expected}, got {value}")]
     WrongType { name: String, expected: &'static str, value: Value },
     #[error("unknown fault setting `{0}`")]
@@ -123,6 +131,9 @@ impl Faults {
         if self.burst == Some(0) {
             return Err(FaultError::Burst);
         }
+        if self.window_secs == 0 {
+            return Err(FaultError::Window);
+        }
         Ok(())
     }
 
@@ -145,6 +156,13 @@ impl Faults {
                 "burst" if v.is_null() => next.burst = None,
                 "burst" => next.burst = Some(u32::try_from(whole()?).map_err(|_| wrong("a burst"))?),
                 "retry_after" => next.retry_after = whole()?,
+                "limiter" => {
+                    next.limiter = v
+                        .as_str()
+                        .and_then(Shape::parse)
+                        .ok_or_else(|| wrong("token-bucket, fixed-window or sliding-window"))?
+                }
+                "window_secs" => next.window_secs = whole()?,
                 "next_link" if v.is_null() => next.next_link = None,
                 "next_link" => {
                     next.next_link = Some(
@@ -177,6 +195,7 @@ impl Faults {
         json!({
             "fail_rate": self.fail_rate, "lock_rate": self.lock_rate, "drop_rate": self.drop_rate,
             "latency_ms": self.latency_ms, "rate_limit": self.rate_limit, "burst": self.burst,
+            "limiter": self.limiter.as_str(), "window_secs": self.window_secs,
             "retry_after": self.retry_after, "next_link": self.next_link.map(NextLink::as_str),
             "body_fault": self.body_fault.map(BodyFault::as_str), "body_fault_rate": self.body_fault_rate,
             "redirect_rate": self.redirect_rate, "no_retry_after": self.no_retry_after,
@@ -184,56 +203,36 @@ impl Faults {
         })
     }
 
-    /// The `Retry-After` of a 429 or 423, if one is sent: seconds, or the HTTP date that
-    /// many seconds (rounded up) from `now`.
-    pub(crate) fn retry_after_header(&self, now: std::time::SystemTime) -> Option<String> {
+    /// The limit in force, if any.
+    pub(crate) fn limit(&self) -> Option<Limit> {
+        let rate = self.rate_limit?;
+        Some(Limit {
+            shape: self.limiter,
+            rate,
+            burst: self.burst.unwrap_or(((rate / 10.0).ceil() as u32).max(1)),
+            window: Duration::from_secs(self.window_secs),
+            retry_after: self.retry_after,
+        })
+    }
+
+    /// The `Retry-After` of a 429 or 423 that says `secs`, if one is sent: seconds, or
+    /// the HTTP date that many seconds (rounded up) from `now`.
+    pub(crate) fn retry_after_header(&self, secs: u64, now: std::time::SystemTime) -> Option<String> {
         if self.no_retry_after {
             return None;
         }
         if !self.retry_after_date {
-            return Some(self.retry_after.to_string());
+            return Some(secs.to_string());
         }
         let since_epoch = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-        let at = std::time::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + 1 + self.retry_after);
+        let at = std::time::UNIX_EPOCH + Duration::from_secs(since_epoch.as_secs() + 1 + secs);
         Some(httpdate::fmt_http_date(at))
-    }
-}
-
-/// GCRA: `rate` per second with bursts of `burst`.
-#[derive(Debug, Default)]
-pub(crate) struct Gcra {
-    tat: Option<Instant>,
-}
-
-impl Gcra {
-    pub(crate) fn allow(&mut self, now: Instant, rate: f64, burst: u32) -> bool {
-        let t = Duration::from_secs_f64(1.0 / rate);
-        let tat = self.tat.unwrap_or(now).max(now);
-        let tolerance = t * burst.saturating_sub(1);
-        if tat.saturating_duration_since(now) > tolerance {
-            return false;
-        }
-        self.tat = Some(tat + t);
-        true
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn gcra_allows_rate_and_burst() {
-        let t0 = Instant::now();
-        let mut g = Gcra::default();
-        let allowed = (0..10).filter(|_| g.allow(t0, 10.0, 3)).count();
-        assert_eq!(allowed, 3, "burst");
-        assert!(g.allow(t0 + Duration::from_millis(101), 10.0, 3));
-        // over one second at most rate + burst
-        let mut g = Gcra::default();
-        let n = (0..1000).filter(|i| g.allow(t0 + Duration::from_millis(*i), 100.0, 10)).count();
-        assert!((100..=110).contains(&n), "{n}");
-    }
 
     #[test]
     fn update_faults() {
@@ -254,13 +253,13 @@ mod tests {
     #[test]
     fn retry_after_as_seconds_as_a_date_or_not_at_all() {
         let now = std::time::UNIX_EPOCH + Duration::from_millis(1_000_000_500);
-        let mut f = Faults { retry_after: 3, ..Faults::default() };
-        assert_eq!(f.retry_after_header(now).as_deref(), Some("3"));
+        let mut f = Faults::default();
+        assert_eq!(f.retry_after_header(3, now).as_deref(), Some("3"));
         f.retry_after_date = true;
-        let date = f.retry_after_header(now).unwrap();
+        let date = f.retry_after_header(3, now).unwrap();
         let at = httpdate::parse_http_date(&date).unwrap();
         assert_eq!(at.duration_since(now).unwrap(), Duration::from_millis(3_500), "{date}: rounded up");
         f.no_retry_after = true;
-        assert_eq!(f.retry_after_header(now), None);
+        assert_eq!(f.retry_after_header(3, now), None);
     }
 }

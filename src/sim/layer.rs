@@ -25,7 +25,8 @@ const UNAUTHORIZED: &str = "The request requires a valid access token set in the
 /// What a request meets instead of its handler.
 enum Fault {
     Unauthorized,
-    Throttled,
+    /// Over the rate limit: come back in this many seconds.
+    Throttled(u64),
     Forbidden(&'static [&'static str]),
     /// An org the token may not manage (or none such).
     ForeignOrg(String),
@@ -113,8 +114,8 @@ async fn admitted(st: &Arc<SimState>, faults: &Faults, mut req: Request, next: N
 
 /// The answer to a request refused before its handler.
 fn refusal(fault: Fault, faults: &Faults, tracking: &str) -> Response {
-    let with_retry_after = |mut r: Response| {
-        let value = faults.retry_after_header(std::time::SystemTime::now());
+    let with_retry_after = |mut r: Response, secs: u64| {
+        let value = faults.retry_after_header(secs, std::time::SystemTime::now());
         if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
             r.headers_mut().insert("retry-after", v);
         }
@@ -122,12 +123,15 @@ fn refusal(fault: Fault, faults: &Faults, tracking: &str) -> Response {
     };
     match fault {
         Fault::Unauthorized => error_response(StatusCode::UNAUTHORIZED, 0, UNAUTHORIZED, tracking),
-        Fault::Throttled => with_retry_after(error_response(
-            StatusCode::TOO_MANY_REQUESTS,
-            0,
-            "Too many requests have been sent in a given amount of time.",
-            tracking,
-        )),
+        Fault::Throttled(secs) => with_retry_after(
+            error_response(
+                StatusCode::TOO_MANY_REQUESTS,
+                0,
+                "Too many requests have been sent in a given amount of time.",
+                tracking,
+            ),
+            secs,
+        ),
         Fault::Forbidden(need) => error_response(
             StatusCode::FORBIDDEN,
             0,
@@ -148,7 +152,8 @@ fn refusal(fault: Fault, faults: &Faults, tracking: &str) -> Response {
             }
         }
         Fault::Lock => {
-            with_retry_after(error_response(StatusCode::LOCKED, 0, "The resource is temporarily locked.", tracking))
+            let locked = error_response(StatusCode::LOCKED, 0, "The resource is temporarily locked.", tracking);
+            with_retry_after(locked, faults.retry_after)
         }
         Fault::Drop => unreachable!("a dropped connection has no answer"),
     }
@@ -187,12 +192,9 @@ fn admitted_org(st: &SimState, req: &Request) -> Result<usize, Fault> {
 fn admit(st: &SimState, faults: &Faults, req: &Request, method: &Method, template: &str) -> Result<usize, Fault> {
     let token = bearer(req.headers()).ok_or(Fault::Unauthorized)?;
     let scopes = lock(&st.world).grant(&token).map(|g| g.scopes.clone()).ok_or(Fault::Unauthorized)?;
-    if let Some(rate) = faults.rate_limit {
-        let burst = faults.burst.unwrap_or(((rate / 10.0).ceil() as u32).max(1));
+    if let Some(limit) = faults.limit() {
         let mut limits = lock(&st.limits);
-        if !limits.entry(token).or_default().allow(Instant::now(), rate, burst) {
-            return Err(Fault::Throttled);
-        }
+        limits.entry(token).or_default().admit(&limit, st.epoch, Instant::now()).map_err(Fault::Throttled)?;
     }
     let need = required_scope(method.as_str(), template);
     if !scopes.iter().any(|s| need.contains(&s.as_str())) {

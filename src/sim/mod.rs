@@ -8,6 +8,7 @@ pub(crate) mod generate;
 mod handlers;
 pub(crate) mod hostile;
 mod layer;
+pub(crate) mod limiter;
 pub(crate) mod org;
 pub(crate) mod server;
 pub(crate) mod world;

@@ -1,10 +1,11 @@
 //! The simulator's HTTP face (axum): `/v1` Webex endpoints behind auth, per-token rate
 //! limit and fault injection, plus the `/_sim` admin endpoints.
 
-use super::faults::{Faults, Gcra};
+use super::faults::Faults;
 use super::fixture::FixtureFile;
 use super::hostile::Trap;
 use super::layer::At;
+use super::limiter::Usage;
 use super::org::{Org, OrgError};
 use super::world::World;
 use super::{admin, handlers, layer};
@@ -35,6 +36,16 @@ pub(crate) struct SimStats {
     /// Requests per org they acted on (the org's ID as the fixture spells it).
     pub by_org: BTreeMap<String, u64>,
     pub writes_applied: u64,
+    /// Requests and 429s per second since the last reset (second 0 first).
+    pub per_second: Vec<Second>,
+}
+
+#[derive(Debug, Default, serde::Serialize, Clone)]
+pub(crate) struct Second {
+    pub t: u64,
+    pub requests: u64,
+    #[serde(rename = "429")]
+    pub throttled: u64,
 }
 
 pub(crate) struct SimState {
@@ -43,7 +54,11 @@ pub(crate) struct SimState {
     pub(super) stats: Mutex<SimStats>,
     pub(super) faults: Mutex<Faults>,
     pub(super) rng: Mutex<StdRng>,
-    pub(super) limits: Mutex<HashMap<String, Gcra>>,
+    pub(super) limits: Mutex<HashMap<String, Usage>>,
+    /// When the simulator started: fixed windows are aligned to it.
+    pub(super) epoch: std::time::Instant,
+    /// When the counters were last zeroed: `per_second` counts from it.
+    pub(super) counting_since: Mutex<std::time::Instant>,
     pub(super) state_file: Option<PathBuf>,
     pub(super) dirty: AtomicBool,
     pub(super) tracking: AtomicU64,
@@ -75,6 +90,8 @@ impl SimState {
             faults: Mutex::new(faults),
             rng: Mutex::new(StdRng::seed_from_u64(seed)),
             limits: Mutex::new(HashMap::new()),
+            epoch: std::time::Instant::now(),
+            counting_since: Mutex::new(std::time::Instant::now()),
             state_file,
             dirty: AtomicBool::new(false),
             tracking: AtomicU64::new(0),
@@ -104,8 +121,16 @@ impl SimState {
     }
 
     pub(super) fn book(&self, route: &str, status: &str) {
+        let second = lock(&self.counting_since).elapsed().as_secs();
         let mut s = lock(&self.stats);
         s.total += 1;
+        while s.per_second.len() as u64 <= second {
+            let t = s.per_second.len() as u64;
+            s.per_second.push(Second { t, ..Second::default() });
+        }
+        let at = &mut s.per_second[second as usize];
+        at.requests += 1;
+        at.throttled += u64::from(status == "429");
         *s.by_route.entry(route.to_string()).or_default().entry(status.to_string()).or_default() += 1;
     }
 }

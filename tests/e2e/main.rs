@@ -12,6 +12,7 @@ mod ops;
 mod partner;
 mod predict;
 mod python;
+mod rate;
 mod reliability;
 mod soak;
 mod storage;

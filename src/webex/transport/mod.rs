@@ -15,7 +15,7 @@ mod request;
 mod stats;
 
 pub(crate) use request::{Call, Request, Response};
-pub(crate) use stats::Stats;
+pub(crate) use stats::{RateReport, Stats};
 
 use super::error::{ApiError, Fatal};
 use super::token::TokenSource;
@@ -39,12 +39,18 @@ const IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
 /// The pause of a 429 or 423 without a readable `Retry-After` (the SDKs' default).
 const DEFAULT_RETRY_AFTER: Duration = Duration::from_secs(5);
 
+/// How the run is paced: `--rate N` (0 = unlimited) or `--rate auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rate {
+    Fixed(u32),
+    Auto { start: u32, max: Option<u32> },
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct TransportConfig {
     pub(crate) base_url: Url,
     pub(crate) org_id: Option<String>,
-    /// Attempts per second for the whole run; 0 = unlimited.
-    pub(crate) rate: u32,
+    pub(crate) rate: Rate,
     pub(crate) max_retries: u32,
     pub(crate) max_backoff: Duration,
     /// An answer's body is not read past this.
@@ -116,7 +122,14 @@ impl Transport {
             token,
             gate: FirstGate::default(),
             pause: Pause::default(),
-            pace: Pace::new((cfg.rate > 0).then_some(f64::from(cfg.rate))),
+            pace: Pace::new(match cfg.rate {
+                Rate::Fixed(r) => {
+                    adapt::Controller::fixed((r > 0).then_some(f64::from(r)), tokio::time::Instant::now())
+                }
+                Rate::Auto { start, max } => {
+                    adapt::Controller::auto(f64::from(start), max.map(f64::from), tokio::time::Instant::now())
+                }
+            }),
             budget: Mutex::new(OutageBudget::default()),
             stats: StatsBook::default(),
             get_ok: AtomicBool::new(false),
@@ -162,7 +175,14 @@ impl Transport {
     }
 
     pub(crate) fn stats(&self) -> Stats {
-        self.stats.snapshot()
+        let mut s = self.stats.snapshot();
+        let (now, max) = self.pace.rates();
+        s.rate = match self.cfg.rate {
+            Rate::Fixed(0) => RateReport { mode: "fixed", last: None, max_reached: None },
+            Rate::Fixed(_) => RateReport { mode: "fixed", last: now, max_reached: Some(max) },
+            Rate::Auto { .. } => RateReport { mode: "auto", last: now, max_reached: Some(max) },
+        };
+        s
     }
 
     /// The first fatal error of the run, if any.
@@ -283,7 +303,7 @@ impl Transport {
                 j.throttles += 1;
                 let wait = retry_after();
                 self.pause.extend(wait);
-                let rate = self.pace.on_throttle();
+                let rate = self.pace.on_throttle(wait);
                 tracing::debug!(pause_ms = wait.as_millis() as u64, rate = ?rate, "429: pausing every worker and slowing down");
                 if j.throttles > MAX_THROTTLES {
                     self.set_fatal(Fatal::Outage(format!("{} consecutive 429 responses for one request", j.throttles)));
@@ -393,7 +413,7 @@ mod tests {
             TransportConfig {
                 base_url: Url::parse(base).unwrap(),
                 org_id: org.map(str::to_string),
-                rate: 0,
+                rate: Rate::Fixed(0),
                 max_retries: 1,
                 max_backoff: Duration::from_secs(1),
                 max_response_bytes: 1 << 20,

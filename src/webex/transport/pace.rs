@@ -94,13 +94,9 @@ pub(crate) struct Pace {
 }
 
 impl Pace {
-    /// `rate`: attempts per second for the run; `None` = unlimited.
-    pub(crate) fn new(rate: Option<f64>) -> Pace {
-        Pace {
-            controller: Mutex::new(Controller::new(rate, Instant::now())),
-            limiter: Mutex::new(None),
-            queue: tokio::sync::Mutex::new(()),
-        }
+    /// Paced by `controller` (see `adapt`).
+    pub(crate) fn new(controller: Controller) -> Pace {
+        Pace { controller: Mutex::new(controller), limiter: Mutex::new(None), queue: tokio::sync::Mutex::new(()) }
     }
 
     /// Wait for this attempt's turn; false when the run stopped meanwhile.
@@ -138,10 +134,17 @@ impl Pace {
         }
     }
 
-    pub(crate) fn on_throttle(&self) -> Option<f64> {
+    /// A 429 whose pause ends `retry_after` from now; the new rate.
+    pub(crate) fn on_throttle(&self, retry_after: Duration) -> Option<f64> {
         let mut c = super::lock(&self.controller);
-        c.on_throttle(Instant::now());
+        c.on_throttle(Instant::now(), retry_after);
         c.pacing()
+    }
+
+    /// The pacing rate now, and the highest of the run.
+    pub(crate) fn rates(&self) -> (Option<f64>, f64) {
+        let c = super::lock(&self.controller);
+        (c.pacing(), c.max_reached())
     }
 
     pub(crate) fn on_success(&self) {

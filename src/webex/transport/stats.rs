@@ -11,6 +11,31 @@ pub(crate) struct Stats {
     pub(crate) requests: BTreeMap<String, u64>,
     pub(crate) http_status: BTreeMap<String, u64>,
     pub(crate) retries: u64,
+    pub(crate) rate: RateReport,
+}
+
+/// The summary's `rate`: the pacing at the end and the highest of the run, both `None`
+/// for an unlimited run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub(crate) struct RateReport {
+    pub(crate) mode: &'static str,
+    #[serde(rename = "final")]
+    pub(crate) last: Option<f64>,
+    pub(crate) max_reached: Option<f64>,
+}
+
+impl RateReport {
+    /// A run paced this way, before (or without) any request.
+    pub(crate) fn unsent(rate: super::Rate) -> RateReport {
+        let mode = if matches!(rate, super::Rate::Auto { .. }) { "auto" } else { "fixed" };
+        RateReport { mode, last: None, max_reached: None }
+    }
+}
+
+impl Default for RateReport {
+    fn default() -> Self {
+        RateReport::unsent(super::Rate::Fixed(0))
+    }
 }
 
 #[derive(Default)]
