@@ -88,6 +88,14 @@ pub(crate) struct Controller {
 }
 
 impl Controller {
+    /// The controller of a run paced as configured.
+    pub(crate) fn for_rate(rate: super::Rate, now: Instant) -> Controller {
+        match rate {
+            super::Rate::Fixed(r) => Controller::fixed((r > 0).then_some(f64::from(r)), now),
+            super::Rate::Auto { start, max } => Controller::auto(f64::from(start), max.map(f64::from), now),
+        }
+    }
+
     /// `--rate N`: paced at N (`None` = unlimited), lowered after 429s, never above N.
     pub(crate) fn fixed(rate: Option<f64>, now: Instant) -> Controller {
         Controller::new(rate, rate, false, now)

@@ -122,14 +122,7 @@ impl Transport {
             token,
             gate: FirstGate::default(),
             pause: Pause::default(),
-            pace: Pace::new(match cfg.rate {
-                Rate::Fixed(r) => {
-                    adapt::Controller::fixed((r > 0).then_some(f64::from(r)), tokio::time::Instant::now())
-                }
-                Rate::Auto { start, max } => {
-                    adapt::Controller::auto(f64::from(start), max.map(f64::from), tokio::time::Instant::now())
-                }
-            }),
+            pace: Pace::new(adapt::Controller::for_rate(cfg.rate, tokio::time::Instant::now())),
             budget: Mutex::new(OutageBudget::default()),
             stats: StatsBook::default(),
             get_ok: AtomicBool::new(false),
@@ -177,11 +170,7 @@ impl Transport {
     pub(crate) fn stats(&self) -> Stats {
         let mut s = self.stats.snapshot();
         let (now, max) = self.pace.rates();
-        s.rate = match self.cfg.rate {
-            Rate::Fixed(0) => RateReport { mode: "fixed", last: None, max_reached: None },
-            Rate::Fixed(_) => RateReport { mode: "fixed", last: now, max_reached: Some(max) },
-            Rate::Auto { .. } => RateReport { mode: "auto", last: now, max_reached: Some(max) },
-        };
+        s.rate = RateReport::of(self.cfg.rate, now, max);
         s
     }
 

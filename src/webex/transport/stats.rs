@@ -2,6 +2,7 @@
 //! status (or how an attempt got none), and the attempts that were retries — the same
 //! figures the server's own books show (`/_sim/stats`).
 
+use super::Rate;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -26,15 +27,23 @@ pub(crate) struct RateReport {
 
 impl RateReport {
     /// A run paced this way, before (or without) any request.
-    pub(crate) fn unsent(rate: super::Rate) -> RateReport {
-        let mode = if matches!(rate, super::Rate::Auto { .. }) { "auto" } else { "fixed" };
+    pub(crate) fn unsent(rate: Rate) -> RateReport {
+        let mode = if matches!(rate, Rate::Auto { .. }) { "auto" } else { "fixed" };
         RateReport { mode, last: None, max_reached: None }
+    }
+
+    /// A run paced this way, at `now` at the end and at most `max`.
+    pub(crate) fn of(rate: Rate, now: Option<f64>, max: f64) -> RateReport {
+        match rate {
+            Rate::Fixed(0) => RateReport::unsent(rate),
+            _ => RateReport { last: now, max_reached: Some(max), ..RateReport::unsent(rate) },
+        }
     }
 }
 
 impl Default for RateReport {
     fn default() -> Self {
-        RateReport::unsent(super::Rate::Fixed(0))
+        RateReport::unsent(Rate::Fixed(0))
     }
 }
 
