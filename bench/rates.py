@@ -86,7 +86,10 @@ def figures(per_second, limit, change):
 
 def run_all(binary, work, sim_cls, generate, smoke, plot_dir=None):
     rows, figs = [], {}
+    only = os.environ.get("ECBN_RATES_ONLY", "")
     for i, (name, sim_args, limit, people, change, client_args) in enumerate(SMOKE if smoke else FULL):
+        if only not in name:
+            continue
         r = scenario(binary, work, sim_cls, generate, name, sim_args, limit, people, change, client_args)
         key = f"auto_{i}"
         figs[f"{key}_ratio"], figs[f"{key}_share"] = r["ratio"], r["share"]

@@ -6,7 +6,7 @@
 //! `safe`, the highest rate that was held for a while without a 429, and `ceiling`, the
 //! lowest rate that drew one. It holds a rate for `hold`, then (if the rate was really
 //! used) proves it safe and moves up: doubling while no limit is known (`auto` only),
-//! else halfway to the ceiling. Once the two bounds are within `PRECISION` it stays at
+//! else `STEP` of the way to the ceiling. Once the two bounds are within `PRECISION` it stays at
 //! `safe` and probes upwards only every `PROBE_EVERY`.
 //!
 //! What a 429 teaches depends on its `Retry-After`. A long one (at least `LONG_WAIT`) is a
@@ -39,7 +39,10 @@ const MAX_HOLD: Duration = Duration::from_secs(130);
 /// A `Retry-After` this long comes from a window, not a bucket.
 const LONG_WAIT: Duration = Duration::from_secs(5);
 /// How often a found limit is probed upwards, and by how much the ceiling is raised.
-const PROBE_EVERY: Duration = Duration::from_secs(30);
+const PROBE_EVERY: Duration = Duration::from_secs(60);
+/// Between the bounds, the next rate tried is this far from `safe` towards `ceiling`: a
+/// step that holds costs nothing, one that fails costs a pause, so steps stay low.
+const STEP: f64 = 0.3;
 const PROBE_STEP: f64 = 1.08;
 /// 429s closer together than this are one signal (they answer one burst).
 const SAME_SIGNAL: Duration = Duration::from_millis(500);
@@ -185,7 +188,7 @@ impl Controller {
                 if c > 2.0 * self.safe {
                     (self.safe * c).sqrt()
                 } else {
-                    (self.safe + c) / 2.0
+                    self.safe + STEP * (c - self.safe)
                 }
             }
             Some(c) => match self.found_at {
