@@ -16,7 +16,8 @@
 //! every 429 is read that way (a sliding window answers short pauses while it replays an
 //! earlier burst). A short one is a token bucket's: the rate that drew it becomes the
 //! ceiling; if that rate had been proven safe, the limit fell (another client shares the
-//! token), and `safe` is cut to `BETA` of it.
+//! token), or the proof was too short for a large burst: `safe` drops to `HOLD` of what
+//! got through in the last `RECENT`, and never below `FLOOR` of the rate.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -164,7 +165,7 @@ impl Controller {
             Some((s, n)) if *s == slot => *n += 1,
             _ => self.log.push_back((slot, 1)),
         }
-        let oldest = slot.saturating_sub(self.slot(self.created + MAX_WINDOW) - self.slot(self.created));
+        let oldest = slot.saturating_sub((MAX_WINDOW.as_nanos() / SLOT.as_nanos()) as u64);
         while self.log.front().is_some_and(|(s, _)| *s < oldest) {
             self.log.pop_front();
         }
@@ -233,7 +234,7 @@ impl Controller {
         if let Some(w) = window.map(|w| w.clamp(LONG_WAIT, MAX_WINDOW)) {
             // a window: its rate is what got through in the last window's length
             self.window = Some(w);
-            let got = self.accepted_since(resume - w) as f64 / w.as_secs_f64();
+            let got = self.accepted_since(resume.checked_sub(w).unwrap_or(self.created)) as f64 / w.as_secs_f64();
             if got > 0.0 {
                 self.safe = got * WINDOW_MARGIN;
                 self.ceiling = Some(got);
@@ -247,7 +248,8 @@ impl Controller {
             }
         } else {
             // a proven rate drew a 429: the limit fell, or the proof was too short
-            let recent = self.accepted_since(now - RECENT) as f64 / RECENT.as_secs_f64();
+            let recent =
+                self.accepted_since(now.checked_sub(RECENT).unwrap_or(self.created)) as f64 / RECENT.as_secs_f64();
             self.ceiling = Some(drew);
             self.safe = (recent.min(drew) * HOLD).max(drew * FLOOR);
         }
