@@ -16,8 +16,8 @@
 //! every 429 is read that way (a sliding window answers short pauses while it replays an
 //! earlier burst). A short one is a token bucket's: the rate that drew it becomes the
 //! ceiling; if that rate had been proven safe, the limit fell (another client shares the
-//! token), or the proof was too short for a large burst: `safe` drops to `HOLD` of what
-//! got through in the last `RECENT`, and never below `FLOOR` of the rate.
+//! token), or the proof was too short for a large burst: `safe` drops to what got
+//! through in the last `RECENT`, never below `FLOOR` of the rate.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -28,8 +28,8 @@ const PRECISION: f64 = 0.05;
 /// A found limit is held at this share of the proven rate: a bucket with a large burst
 /// takes long to show that a rate a little above its own is too much.
 const HOLD: f64 = 0.97;
-/// A proven rate that draws a 429 is cut to what got through in the last `RECENT`, less
-/// a margin, but not below this share of it.
+/// A proven rate that draws a 429 is cut to what got through in the last `RECENT`, but
+/// not below this share of it.
 const FLOOR: f64 = 0.5;
 const RECENT: Duration = Duration::from_secs(3);
 /// A window's rate is held at this share of what got through.
@@ -251,7 +251,7 @@ impl Controller {
             let recent =
                 self.accepted_since(now.checked_sub(RECENT).unwrap_or(self.created)) as f64 / RECENT.as_secs_f64();
             self.ceiling = Some(drew);
-            self.safe = (recent.min(drew) * HOLD).max(drew * FLOOR);
+            self.safe = recent.min(drew).max(drew * FLOOR);
         }
         if self.rate.is_none() && self.measured == 0.0 {
             // unlimited, and throttled before any send rate was measured: the rate that
