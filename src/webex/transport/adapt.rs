@@ -6,8 +6,10 @@
 //! `safe`, the highest rate that was held for a while without a 429, and `ceiling`, the
 //! lowest rate that drew one. It holds a rate for `hold`, then (if the rate was really
 //! used) proves it safe and moves up: doubling while no limit is known (`auto` only),
-//! else `STEP` of the way to the ceiling. Once the two bounds are within `PRECISION` it stays at
-//! `safe` and probes upwards only every `PROBE_EVERY`.
+//! else `STEP` of the way to the ceiling (within `NEAR` of it, a rate must hold for
+//! `NEAR_HOLD`: a rate a little too high drains a small burst slowly). Once the two bounds
+//! are within `PRECISION` it stays just under `safe` and probes upwards only every
+//! `PROBE_EVERY`.
 //!
 //! What a 429 teaches depends on its `Retry-After`. A long one (at least `LONG_WAIT`) is a
 //! window's (fixed or sliding): the window's length is the time from the start (or the
@@ -37,6 +39,9 @@ const WINDOW_MARGIN: f64 = 0.98;
 /// A rate is proven after this long without a 429 (or the last pause; twice a window's).
 const MIN_HOLD: Duration = Duration::from_secs(1);
 const MAX_HOLD: Duration = Duration::from_secs(130);
+/// Within this ratio of the ceiling, a rate is proven only after `NEAR_HOLD`.
+const NEAR: f64 = 1.2;
+const NEAR_HOLD: Duration = Duration::from_secs(3);
 /// A `Retry-After` this long comes from a window, not a bucket.
 const LONG_WAIT: Duration = Duration::from_secs(5);
 /// How often a found limit is probed upwards, and by how much the ceiling is raised.
@@ -170,7 +175,10 @@ impl Controller {
             self.log.pop_front();
         }
         let Some(rate) = self.rate else { return };
-        if now < self.since + self.hold {
+        // near the ceiling a rate a little too high drains a small burst slowly: hold longer
+        let near = self.ceiling.is_some_and(|c| c < self.safe * NEAR);
+        let hold = if near { self.hold.max(NEAR_HOLD) } else { self.hold };
+        if now < self.since + hold {
             return;
         }
         self.since = now;
