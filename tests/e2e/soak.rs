@@ -6,44 +6,15 @@
 
 use crate::support::*;
 use rand::{Rng, SeedableRng};
-use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-type Ecbn = (String, String);
-
-/// Members' ECBN in the simulator's state, by ID: the selection, and its member when it
-/// is LOCATION_MEMBER_NUMBER (the API keeps an earlier one otherwise, as a memory only).
-fn ecbn_by_id(state: &Value) -> HashMap<String, Ecbn> {
-    state["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| !m["ecbn"].is_null())
-        .map(|m| {
-            let (selected, target) = (m["ecbn"]["selected"].as_str().unwrap(), &m["ecbn"]["locationMemberId"]);
-            let target = if selected == "LOCATION_MEMBER_NUMBER" { target.as_str().unwrap_or("") } else { "" };
-            (m["id"].as_str().unwrap().to_string(), (selected.to_string(), target.to_string()))
-        })
-        .collect()
-}
-
 fn files(dir: &Path) -> BTreeSet<PathBuf> {
     std::fs::read_dir(dir.join("reports"))
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default()
-}
-
-/// A CSV file's records, after checking that it has no torn line.
-fn whole_records(path: &Path) -> Result<Vec<csv::StringRecord>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    if !text.is_empty() && !text.ends_with('\n') {
-        return Err(format!("{}: torn last line", path.display()));
-    }
-    let mut r = csv::Reader::from_reader(text.as_bytes());
-    r.records().collect::<Result<Vec<_>, _>>().map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// What one run did, checked against the state before and after it. Returns the number

@@ -2,8 +2,6 @@
 //! fails with EFBIG instead of killing the process) stands in for a full disk.
 
 use crate::support::*;
-use serde_json::Value;
-use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
@@ -26,35 +24,6 @@ fn apply_with_file_limit(sim: &Sim, dir: &Path, desired: &Path, kib: u32, concur
     run(&mut c)
 }
 
-/// Every line of a CSV file whole: it ends with a newline and each record parses with
-/// the header's number of fields.
-fn whole_lines(path: &Path) -> Vec<csv::StringRecord> {
-    let text = std::fs::read_to_string(path).unwrap();
-    assert!(
-        text.ends_with('\n'),
-        "{} ends in a torn line: {:?}",
-        path.display(),
-        &text[text.len().saturating_sub(80)..]
-    );
-    let mut r = csv::Reader::from_path(path).unwrap();
-    r.records().map(|rec| rec.unwrap_or_else(|e| panic!("{}: {e}", path.display()))).collect()
-}
-
-/// Members' ECBN in a simulator state, by ID.
-fn ecbn_by_id(state: &Value) -> HashMap<String, (String, String)> {
-    state["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| !m["ecbn"].is_null())
-        .map(|m| {
-            let e = &m["ecbn"];
-            let target = e["locationMemberId"].as_str().unwrap_or("").to_string();
-            (m["id"].as_str().unwrap().to_string(), (e["selected"].as_str().unwrap().to_string(), target))
-        })
-        .collect()
-}
-
 #[test]
 fn a_rollback_line_that_cannot_be_written_stops_the_puts() {
     let d = tmp();
@@ -73,7 +42,7 @@ fn a_rollback_line_that_cannot_be_written_stops_the_puts() {
     assert!(r.stderr.contains("cannot write the summary") && !r.stderr.contains("reports written"), "{}", r.stderr);
 
     // every PUT the server received has its whole rollback line, holding the value before
-    let lines = whole_lines(&rollback);
+    let lines = whole_records(&rollback).unwrap();
     let puts = sim.count(PUT_ECBN);
     assert!(puts > 0 && puts < 200, "{puts}");
     assert_eq!(lines.len() as u64, puts, "one rollback line per PUT sent, none without");
@@ -82,7 +51,7 @@ fn a_rollback_line_that_cannot_be_written_stops_the_puts() {
         assert_eq!((&line[1], &line[2]), (selected.as_str(), target.as_str()), "{line:?}");
     }
     let report = reports(d.path(), "ecbn-apply-", ".csv").pop().unwrap();
-    whole_lines(&report);
+    whole_records(&report).unwrap();
 
     // the next run, with room, converges; the one after has nothing to write
     let r = against(&sim, d.path(), &["apply", desired.to_str().unwrap()]);
@@ -103,10 +72,10 @@ fn a_report_that_cannot_be_written_stops_the_puts() {
     let shown = report.file_name().unwrap().to_str().unwrap();
     let last = r.stderr.lines().last().unwrap();
     assert!(last.contains(shown) && last.contains("File too large (os error 27)"), "{}", r.stderr);
-    let reported = whole_lines(&report).len() as u64;
+    let reported = whole_records(&report).unwrap().len() as u64;
     let rollback = reports(d.path(), "ecbn-rollback-", ".csv").pop().unwrap();
     let puts = sim.count(PUT_ECBN);
-    assert_eq!(whole_lines(&rollback).len() as u64, puts);
+    assert_eq!(whole_records(&rollback).unwrap().len() as u64, puts);
     // no PUT after the one whose row could not be reported
     assert_eq!(puts, reported + 1, "{puts} PUTs, {reported} rows reported");
     // the summary fits in 2 KiB: it books what was sent, as the server saw it
