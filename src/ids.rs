@@ -7,6 +7,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+use std::borrow::Cow;
 use std::fmt;
 
 /// The entity types that appear in the IDs this tool handles.
@@ -160,17 +161,30 @@ impl fmt::Display for Uuid {
 
 /// A Webex ID as written, with its decoded kind and identity.
 ///
-/// Equality is identity: two spellings of one entity are equal.
+/// Equality is identity: two spellings of one entity are equal. An ID in the canonical
+/// spelling with a standard UUID (every ID the API returns, every ID `export` writes)
+/// is 32 bytes and no text; its spelling is made again when a request or a report
+/// needs it. Anything else keeps its spelling as written.
 #[derive(Debug, Clone)]
 pub(crate) struct WebexId {
-    spelling: Box<str>,
+    /// The UUID, when it is a standard one.
+    bytes: [u8; 16],
     kind: IdKind,
-    uuid: Uuid,
+    odd: Option<Box<Odd>>,
+}
+
+/// What a compact ID cannot say.
+#[derive(Debug, Clone)]
+struct Odd {
+    /// The spelling as written (not the canonical one, or a UUID that is not standard).
+    spelling: Box<str>,
+    /// The UUID when it is not a standard one, lower-cased.
+    uuid: Option<Box<str>>,
 }
 
 impl PartialEq for WebexId {
     fn eq(&self, other: &Self) -> bool {
-        self.uuid == other.uuid
+        self.odd_uuid() == other.odd_uuid() && self.bytes == other.bytes
     }
 }
 
@@ -180,11 +194,22 @@ impl WebexId {
     /// Decode any spelling of a Webex ID; `None` when it is not one.
     pub(crate) fn parse(raw: &str) -> Option<WebexId> {
         let spelling = raw.trim();
-        decoded(spelling, |kind, uuid| WebexId {
-            spelling: spelling.into(),
-            kind: IdKind::parse(kind),
-            uuid: Uuid::parse(uuid),
-        })
+        decoded(spelling, |kind, uuid| WebexId::new(spelling, IdKind::parse(kind), kind, Uuid::parse(uuid)))
+    }
+
+    fn new(spelling: &str, kind: IdKind, kind_text: &str, uuid: Uuid) -> WebexId {
+        match uuid {
+            Uuid::Std(bytes) => {
+                let canonical = kind_text == kind.as_str() && canonical(kind, &bytes, |c| c == spelling);
+                let odd = (!canonical).then(|| Box::new(Odd { spelling: spelling.into(), uuid: None }));
+                WebexId { bytes, kind, odd }
+            }
+            Uuid::Other(uuid) => WebexId {
+                bytes: [0; 16],
+                kind,
+                odd: Some(Box::new(Odd { spelling: spelling.into(), uuid: Some(uuid) })),
+            },
+        }
     }
 
     /// The TYPE an ID says it is, as written in it (for a message about an odd one).
@@ -195,29 +220,72 @@ impl WebexId {
     /// An ID the API returned. It always decodes in practice; if one did not, its whole
     /// spelling stands in for the UUID, so two undecodable IDs still compare as strings.
     pub(crate) fn from_api(raw: &str) -> WebexId {
-        WebexId::parse(raw).unwrap_or_else(|| WebexId {
-            spelling: raw.trim().into(),
-            kind: IdKind::Other,
-            uuid: Uuid::Other(raw.trim().into()),
+        WebexId::parse(raw).unwrap_or_else(|| {
+            let raw = raw.trim();
+            WebexId::new(raw, IdKind::Other, "", Uuid::Other(raw.into()))
         })
     }
 
-    pub(crate) fn as_str(&self) -> &str {
-        &self.spelling
+    /// The ID as written (the canonical spelling, made again, for a compact one).
+    pub(crate) fn spelling(&self) -> Cow<'_, str> {
+        match &self.odd {
+            Some(odd) => Cow::Borrowed(&odd.spelling),
+            None => Cow::Owned(canonical(self.kind, &self.bytes, str::to_owned)),
+        }
+    }
+
+    /// Whether `text` is this ID's spelling (no text made for it).
+    pub(crate) fn spelled_as(&self, text: &str) -> bool {
+        match &self.odd {
+            Some(odd) => *odd.spelling == *text,
+            None => canonical(self.kind, &self.bytes, |c| c == text),
+        }
     }
 
     pub(crate) fn kind(&self) -> IdKind {
         self.kind
     }
 
-    pub(crate) fn uuid(&self) -> &Uuid {
-        &self.uuid
+    pub(crate) fn uuid(&self) -> Uuid {
+        match self.odd_uuid() {
+            Some(other) => Uuid::Other(other.into()),
+            None => Uuid::Std(self.bytes),
+        }
+    }
+
+    fn odd_uuid(&self) -> Option<&str> {
+        self.odd.as_ref()?.uuid.as_deref()
     }
 
     /// The canonical spelling: unpadded base64 of `ciscospark://us/<TYPE>/<uuid>`.
     pub(crate) fn encode(kind: IdKind, uuid: &str) -> String {
         STANDARD_NO_PAD.encode(format!("ciscospark://us/{}/{}", kind.as_str(), uuid))
     }
+}
+
+/// The canonical spelling of a standard UUID's ID, made on the stack and handed to `f`:
+/// a big run spells IDs millions of times.
+fn canonical<T>(kind: IdKind, bytes: &[u8; 16], f: impl FnOnce(&str) -> T) -> T {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    // `ciscospark://us/` + the longest TYPE (15) + `/` + 36
+    let mut text = [0u8; 68];
+    let mut n = 0;
+    for part in [&b"ciscospark://us/"[..], kind.as_str().as_bytes(), b"/"] {
+        text[n..n + part.len()].copy_from_slice(part);
+        n += part.len();
+    }
+    for (i, byte) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            text[n] = b'-';
+            n += 1;
+        }
+        text[n] = HEX[usize::from(byte >> 4)];
+        text[n + 1] = HEX[usize::from(byte & 15)];
+        n += 2;
+    }
+    let mut out = [0u8; 92];
+    let len = STANDARD_NO_PAD.encode_slice(&text[..n], &mut out).unwrap_or(0);
+    f(std::str::from_utf8(&out[..len]).unwrap_or(""))
 }
 
 /// Decode `ciscospark://<cluster>/<TYPE>/<uuid>` from any base64 spelling and hand its
@@ -246,7 +314,7 @@ fn decoded<T>(spelling: &str, f: impl FnOnce(&str, &str) -> T) -> Option<T> {
 
 impl fmt::Display for WebexId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.spelling)
+        f.write_str(&self.spelling())
     }
 }
 
@@ -265,11 +333,22 @@ mod tests {
         assert_eq!(d.kind(), IdKind::People);
         assert_eq!(d.uuid().to_string(), UUID);
         assert!(matches!(d.uuid(), Uuid::Std(_)), "a standard UUID is held as 16 bytes");
-        assert_eq!(d.as_str(), id, "the spelling is kept");
+        assert_eq!(d.spelling(), id, "the spelling is kept");
+        assert!(d.odd.is_none(), "a canonical ID keeps no text");
+        assert!(d.spelled_as(&id) && !d.spelled_as(&format!("{id}=")));
+        for kind in [IdKind::VirtualProfile, IdKind::Organization, IdKind::HuntGroup] {
+            let long = WebexId::encode(kind, UUID);
+            assert_eq!(WebexId::parse(&long).unwrap().spelling(), long, "{kind:?}");
+        }
         let padded = STANDARD.encode(format!("ciscospark://us/PEOPLE/{UUID}"));
         let team = STANDARD_NO_PAD.encode(format!("ciscospark://urn:TEAM:us-east-2_a/PEOPLE/{}", UUID.to_uppercase()));
         assert_eq!(d, WebexId::parse(&padded).unwrap());
         assert_eq!(d, WebexId::parse(&team).unwrap());
+        for odd in [&padded, &team] {
+            assert_eq!(WebexId::parse(odd).unwrap().spelling(), odd.as_str(), "an odd spelling is kept as written");
+        }
+        let lower_kind = STANDARD_NO_PAD.encode(format!("ciscospark://us/people/{UUID}"));
+        assert_eq!(WebexId::parse(&lower_kind).unwrap().spelling(), lower_kind);
         assert_ne!(d, WebexId::parse(&WebexId::encode(IdKind::People, "other")).unwrap());
         assert_eq!(Uuid::parse("Other"), Uuid::Other("other".into()));
     }
@@ -281,7 +360,7 @@ mod tests {
         assert!(WebexId::parse(&STANDARD_NO_PAD.encode("https://example.com/PEOPLE/x")).is_none());
         assert!(WebexId::parse("").is_none());
         let odd = WebexId::from_api("not-an-id");
-        assert_eq!(odd.as_str(), "not-an-id");
+        assert_eq!(odd.spelling(), "not-an-id");
         assert_eq!(odd, WebexId::from_api(" not-an-id "));
         assert_ne!(odd, WebexId::from_api("another"));
     }

@@ -3,11 +3,11 @@
 //! exactly one person has it. Phone-number targets → one `availableNumbers?phoneNumber=`
 //! per row, which also proves the number is a valid ECBN target (active, same location).
 
-use crate::ids::{Kind, WebexId};
+use crate::ids::WebexId;
 use crate::phone;
 use crate::report::names;
 use crate::row::{
-    Desired, Email, Failure, Field, Found, FoundNumber, LookedUp, MemberRef, Problem, Resolved, Row, RowErrors,
+    Desired, Email, Failure, Field, Found, FoundNumber, LookedUp, MemberRef, Problem, Resolved, Row, RowErrors, Rows,
     Setting, TargetRef, Unresolved,
 };
 use crate::webex::{ApiError, Client};
@@ -115,19 +115,15 @@ pub(crate) fn not_found(why: NotFound, email: &Email, field: Field) -> Unresolve
     }
 }
 
-/// A row between the two kinds of look-up: emails done, a phone number left.
-enum Halfway {
-    Done(Resolved),
-    Phone { member: WebexId, kind: Kind, number: Box<str> },
-    Not(Unresolved),
-}
+/// What a phone-number target resolved to, by the row's position in the file.
+type PhoneTargets = HashMap<usize, Result<(WebexId, Found), Unresolved>>;
 
 /// Resolve every row's emails and phone numbers; rows keep their order.
 pub(crate) async fn resolve(
     client: &Client,
-    rows: Vec<Row<Desired>>,
+    rows: Rows<Row<Desired>>,
     concurrency: usize,
-) -> Vec<Row<Result<Resolved, Unresolved>>> {
+) -> Rows<Row<Result<Resolved, Unresolved>>> {
     let mut emails = BTreeSet::new();
     for d in rows.iter().map(|r| &r.stage) {
         if let MemberRef::Email(e) = &d.member {
@@ -138,72 +134,66 @@ pub(crate) async fn resolve(
         }
     }
     let book = EmailBook::look_up(client, emails, concurrency).await;
-    let halfway: Vec<Row<Halfway>> = rows.into_iter().map(|r| r.map(|d| halfway(&d, &book))).collect();
-    resolve_phones(client, halfway, concurrency).await
+    let mut phones = look_up_phones(client, &rows, &book, concurrency).await;
+    rows.into_iter().enumerate().map(|(i, r)| r.map(|d| resolved(d, &book, phones.remove(&i)))).collect()
 }
 
-fn halfway(d: &Desired, book: &EmailBook) -> Halfway {
-    let member = match &d.member {
-        MemberRef::Id(id) => id.clone(),
-        MemberRef::Email(e) => match book.id(e, Field::Member) {
-            Ok((id, _)) => id,
-            Err(u) => return Halfway::Not(u),
-        },
-    };
-    let (setting, found) = match d.setting.clone() {
+/// The row's member by ID.
+fn member_id(d: &Desired, book: &EmailBook) -> Result<WebexId, Unresolved> {
+    match &d.member {
+        MemberRef::Id(id) => Ok(id.clone()),
+        MemberRef::Email(e) => book.id(e, Field::Member).map(|(id, _)| id),
+    }
+}
+
+/// The row with its member and target by ID; `phone`: what its phone-number target
+/// resolved to (none when the run stopped before the look-up).
+fn resolved(
+    d: Desired,
+    book: &EmailBook,
+    phone: Option<Result<(WebexId, Found), Unresolved>>,
+) -> Result<Resolved, Unresolved> {
+    let member = member_id(&d, book)?;
+    let (setting, found) = match d.setting {
         Setting::DirectLine => (Setting::DirectLine, None),
         Setting::LocationEcbn => (Setting::LocationEcbn, None),
         Setting::LocationMember(TargetRef::Id(id)) => (Setting::LocationMember(id), None),
-        Setting::LocationMember(TargetRef::Email(e)) => match book.id(&e, Field::LocationMember) {
-            Ok((id, label)) => (Setting::LocationMember(id), Some(Box::new(Found { label, number: None }))),
-            Err(u) => return Halfway::Not(u),
-        },
-        Setting::LocationMember(TargetRef::Phone(number)) => return Halfway::Phone { member, kind: d.kind, number },
+        Setting::LocationMember(TargetRef::Email(e)) => {
+            let (id, label) = book.id(&e, Field::LocationMember)?;
+            (Setting::LocationMember(id), Some(Box::new(Found { label, number: None })))
+        }
+        Setting::LocationMember(TargetRef::Phone(_)) => {
+            let (id, found) = phone.unwrap_or(Err(Unresolved::Stopped))?;
+            (Setting::LocationMember(id), Some(Box::new(found)))
+        }
     };
-    Halfway::Done(Resolved { member, kind: d.kind, setting, found })
+    Ok(Resolved { member, kind: d.kind, setting, found })
 }
 
-async fn resolve_phones(
+/// One `availableNumbers` look-up per row whose target is a phone number and whose
+/// member resolved; none once the run has stopped (a signal, a 401, an outage).
+async fn look_up_phones(
     client: &Client,
-    rows: Vec<Row<Halfway>>,
+    rows: &Rows<Row<Desired>>,
+    book: &EmailBook,
     concurrency: usize,
-) -> Vec<Row<Result<Resolved, Unresolved>>> {
-    // a stopped run (signal, 401, outage) sends no more look-ups
-    let stopped = client.transport().stopped();
-    let mut out: Vec<Option<Row<Result<Resolved, Unresolved>>>> = Vec::with_capacity(rows.len());
-    let mut jobs = Vec::new();
-    for (i, r) in rows.into_iter().enumerate() {
-        let Row { line, written, trail, stage } = r;
-        let stage = match stage {
-            Halfway::Phone { member, kind, number } if !stopped => {
-                jobs.push((i, Row { line, written, trail, stage: (member, kind, number) }));
-                out.push(None);
-                continue;
-            }
-            Halfway::Phone { .. } => Err(Unresolved::Stopped),
-            Halfway::Done(res) => Ok(res),
-            Halfway::Not(u) => Err(u),
-        };
-        out.push(Some(Row { line, written, trail, stage }));
+) -> PhoneTargets {
+    if client.transport().stopped() {
+        return PhoneTargets::new();
     }
-    let mut s = futures_util::stream::iter(jobs)
-        .map(|(i, r)| async move {
-            let (member, kind, number) = &r.stage;
-            let answer = client.available_numbers(*kind, member.as_str(), number).await.result;
-            (i, r, answer)
+    let jobs = rows.iter().enumerate().filter_map(|(i, r)| match r.stage.setting.target() {
+        Some(TargetRef::Phone(number)) => Some((i, member_id(&r.stage, book).ok()?, r.stage.kind, number.clone())),
+        _ => None,
+    });
+    let jobs: Vec<_> = jobs.collect();
+    futures_util::stream::iter(jobs)
+        .map(|(i, member, kind, number)| async move {
+            let answer = client.available_numbers(kind, &member.spelling(), &number).await.result;
+            (i, target_of(answer, &number))
         })
-        .buffer_unordered(concurrency.max(1));
-    while let Some((i, r, answer)) = s.next().await {
-        let Row { line, written, trail, stage: (member, kind, number) } = r;
-        let stage = target_of(answer, &number).map(|(target, found)| Resolved {
-            member,
-            kind,
-            setting: Setting::LocationMember(target),
-            found: Some(Box::new(found)),
-        });
-        out[i] = Some(Row { line, written, trail, stage });
-    }
-    out.into_iter().flatten().collect()
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
 }
 
 /// The member whose active number `number` is, among a member's valid targets, how a

@@ -78,8 +78,8 @@ fn vet(mut row: Row<Parsed>, dups: &mut Duplicates, sink: &mut Sink) {
     };
     let amended_later = repeated.is_some();
     match repeated {
-        Some(e) => row.stage.reject(e),
-        None => plan::vet_alone(&mut row.stage),
+        Some(e) => plan::reject(&mut row, e),
+        None => plan::vet_alone(&mut row),
     }
     match row.stage {
         Ok(_) => sink.finish(row, Verdict::Valid),

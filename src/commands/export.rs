@@ -269,7 +269,7 @@ async fn members_named(
     for (line, Named { member, kind }) in rows {
         match member {
             MemberRef::Id(id) => {
-                members.push(Entry { id: id.as_str().to_string(), kind: Some(kind), ..Entry::default() })
+                members.push(Entry { id: id.spelling().into_owned(), kind: Some(kind), ..Entry::default() })
             }
             MemberRef::Email(e) => match book.person(&e) {
                 Ok(p) => members.extend(person(p.clone(), counts)),

@@ -21,7 +21,7 @@ use crate::ids::Uuid;
 use crate::report::Action;
 use crate::report::Recorder;
 use crate::resolve;
-use crate::row::{Desired, Differs, Field, Held, Problem, Row, RowErrors, Stage, Unresolved, Verdict};
+use crate::row::{Desired, Differs, Field, Held, Problem, Row, RowErrors, Rows, Stage, Unresolved, Verdict};
 use crate::webex::Client;
 use crate::{desired, lock, plan};
 use std::path::Path;
@@ -46,7 +46,7 @@ pub(crate) async fn run(
     let _progress = sink.span().entered();
 
     // 1. the file must be sound before any request
-    let (mut valid, mut invalid) = (Vec::new(), Vec::new());
+    let (mut valid, mut invalid) = (Rows::default(), Vec::new());
     for row in rows {
         match row.detach() {
             (r, Ok(d)) => valid.push(r.attach(d)),
@@ -83,7 +83,7 @@ async fn reconcile(
     mode: Mode,
     sink: &mut Sink,
     client: &Client,
-    rows: Vec<Row<Desired>>,
+    rows: Rows<Row<Desired>>,
     s: &Settings,
     interrupt: &CancellationToken,
 ) -> (Result<Outcome, Error>, bool) {
@@ -93,7 +93,7 @@ async fn reconcile(
     sink.phase("resolving");
     let mut rows = resolve::resolve(client, rows, conc).await;
     plan::cross_check(&mut rows);
-    let (mut ready, mut invalid) = (Vec::new(), Vec::new());
+    let (mut ready, mut invalid) = (Rows::default(), Vec::new());
     for row in rows {
         match row.detach() {
             (r, Ok(res)) => ready.push(r.attach(res)),
@@ -116,7 +116,7 @@ async fn reconcile(
 
     // 3. read phase: every member's current ECBN, decided as it arrives
     sink.phase("reading");
-    let targets = plan::in_file_targets(&ready);
+    let targets = plan::in_file_targets(ready.iter());
     let differ = phases::read(sink, client, ready, &targets, conc).await;
     if let Some(e) = stopped(client, interrupt) {
         abandon(sink, differ, Held::RunStopped);
@@ -125,9 +125,9 @@ async fn reconcile(
 
     // 4. the skip rule over live dependencies, for the members who differ
     let (mut to_write, skipped_for_dependents) = phases::dependencies(sink, client, differ, conc).await;
-    let moved_away: Vec<&Uuid> =
+    let moved_away: Vec<Uuid> =
         to_write.iter().filter_map(|r| r.stage.current.member.as_ref().map(|m| m.uuid())).collect();
-    let rerun_needed = plan::rerun_needed(&skipped_for_dependents, moved_away);
+    let rerun_needed = plan::rerun_needed(&skipped_for_dependents, &moved_away);
     if let Some(e) = stopped(client, interrupt) {
         abandon(sink, to_write, Held::RunStopped);
         return (Err(e), rerun_needed);

@@ -4,10 +4,10 @@
 use super::{Mode, Stamp};
 use crate::config::Settings;
 use crate::error::{Error, Outcome};
-use crate::ids::Kind;
+use crate::ids::{Kind, WebexId};
 use crate::report::html::{self, ByLocation};
 use crate::report::{self, Action, Printer, Recorder, ReportSet, RowLine, Summary};
-use crate::row::{Differs, Forecast, QUALITY_KEYS, Row, Stage, Verdict};
+use crate::row::{Differs, Forecast, QUALITY_KEYS, Row, Stage, Verdict, Written};
 use crate::webex::{Rate, RateReport, Stats};
 use crate::wire::Selected;
 use std::borrow::Cow;
@@ -128,19 +128,23 @@ impl Sink {
         if let Some(w) = warning {
             message = if message.is_empty() { w.into() } else { format!("{message}; {w}").into() };
         }
+        debug_assert!(
+            row.written != Written::Wished || wish.member_id.is_some(),
+            "line {}: the row's cells went with its wish",
+            row.line
+        );
+        let [member, selected, target] = row.written.cells(&wish);
+        let current_member = read.and_then(|r| r.current.as_ref()?.member.as_ref()).map(WebexId::spelling);
         let line = RowLine {
             line: row.line,
-            member: row.written.member(),
-            member_id: wish.member_id.unwrap_or(""),
+            member,
+            member_id: wish.member_id.as_deref().unwrap_or(""),
             kind: wish.kind.map_or("", Kind::as_str),
             action,
             current_selected: read.map(|r| &*r.selected).unwrap_or(""),
-            current_location_member_id: read
-                .and_then(|r| r.current.as_ref()?.member.as_ref())
-                .map(|m| m.as_str())
-                .unwrap_or(""),
-            desired_selected: wish.selected.map(Selected::as_str).unwrap_or(row.written.selected()),
-            desired_location_member_id: wish.target_id.unwrap_or(row.written.target()),
+            current_location_member_id: current_member.as_deref().unwrap_or(""),
+            desired_selected: wish.selected.map(Selected::as_str).unwrap_or(selected),
+            desired_location_member_id: wish.target_id.as_deref().unwrap_or(target),
             dependent_member_count: row.trail.dependents,
             http_status: row.trail.http_status,
             attempts: row.trail.attempts,
@@ -160,7 +164,7 @@ impl Sink {
             *counts.entry(action).or_default() += 1;
         }
         if matches!(action, Action::Failed | Action::Invalid) && self.problems.len() < PROBLEMS_KEPT {
-            self.problems.push(format!("line {} {}: {}", row.line, row.written.member(), line.message));
+            self.problems.push(format!("line {} {member}: {}", row.line, line.message));
         }
         if let Some(r) = read {
             *self.predicted.entry(r.predicted.count_key()).or_default() += 1;
@@ -238,15 +242,16 @@ impl Sink {
     /// Record a member's previous value before its PUT; false when it cannot be
     /// recorded (the PUT is then not sent).
     pub(crate) fn rollback(&mut self, row: &Row<Differs>) -> bool {
-        let member = row.stage.want.member.as_str();
+        let member = row.stage.want.member.spelling();
         let cur = &row.stage.current;
         let recorded = if cur.selected == Selected::None {
             // the API refuses NONE: this one cannot be restored by the rollback file
-            self.rollback_unrestorable.push(member.to_string());
+            self.rollback_unrestorable.push(member.into_owned());
             self.reports.open_rollback().map(drop)
         } else {
-            let target = cur.member.as_ref().map(|m| m.as_str()).unwrap_or("");
-            self.reports.rollback(member, cur.selected.as_str(), target, row.stage.want.kind.as_str())
+            let target = cur.member.as_ref().map(WebexId::spelling);
+            let target = target.as_deref().unwrap_or("");
+            self.reports.rollback(&member, cur.selected.as_str(), target, row.stage.want.kind.as_str())
         };
         match recorded {
             Ok(()) => true,

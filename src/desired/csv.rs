@@ -1,7 +1,7 @@
 //! The streamed CSV reader: records with the physical line an editor shows.
 
 use super::{Columns, FileError, Need, Record, find_columns, written};
-use crate::row::{Field, Problem, RowError, Written};
+use crate::row::{Cells, Field, Problem, RowError};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::Read;
@@ -53,7 +53,7 @@ pub(super) fn records(
         })?;
         let cells: Result<Vec<&str>, _> = rec.iter().map(std::str::from_utf8).collect();
         let record = match cells {
-            Err(_) => Record { line: line32, written: Written::default(), defect: Some(whole_row(Problem::NotUtf8)) },
+            Err(_) => Record { line: line32, written: Cells::default(), defect: Some(whole_row(Problem::NotUtf8)) },
             Ok(cells) if cells.iter().all(|c| c.trim().is_empty()) => continue, // a blank line
             Ok(cells) => Record {
                 line: line32,

@@ -11,7 +11,7 @@ mod parse;
 mod sheet;
 
 use crate::phone::Country;
-use crate::row::{Named, Parsed, Row, RowError, RowErrors, Trail, Written};
+use crate::row::{Cells, Named, Parsed, Row, RowError, RowErrors, Rows, Trail, Written};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -44,7 +44,7 @@ pub(crate) struct ReadOptions {
 /// itself (ragged, undecodable) that makes its cells meaningless.
 struct Record {
     line: u32,
-    written: Written,
+    written: Cells,
     defect: Option<RowError>,
 }
 
@@ -67,8 +67,8 @@ struct Columns {
 }
 
 /// Read and validate the whole file (`plan`, `apply`).
-pub(crate) fn read(path: &Path, opts: &ReadOptions) -> Result<Vec<Row<Parsed>>, FileError> {
-    let mut rows = Vec::new();
+pub(crate) fn read(path: &Path, opts: &ReadOptions) -> Result<Rows<Row<Parsed>>, FileError> {
+    let mut rows = Rows::default();
     stream(path, opts, |r| rows.push(r))?;
     Ok(rows)
 }
@@ -84,7 +84,8 @@ fn desired_row(cols: &Columns, rec: Record, country: Country) -> Row<Parsed> {
         Some(e) => Err(RowErrors(vec![e])),
         None => parse::desired(&rec.written, cols.target.is_some(), country),
     };
-    row(rec.line, rec.written, stage)
+    let written = Written::of(rec.written, stage.as_ref().ok());
+    row(rec.line, written, stage)
 }
 
 /// Only the members of the file's `member` column (`export --people`).
@@ -95,7 +96,7 @@ pub(crate) fn read_members(path: &Path, opts: &ReadOptions) -> Result<Vec<Row<Re
             Some(e) => Err(RowErrors(vec![e])),
             None => parse::member(&rec.written),
         };
-        rows.push(row(rec.line, rec.written, stage))
+        rows.push(row(rec.line, Written::Kept(Box::new(rec.written)), stage))
     })?;
     Ok(rows)
 }
@@ -142,9 +143,9 @@ fn find_columns(path: &str, header: &[String], need: Need) -> Result<Columns, Fi
 }
 
 /// The cells of a record, trimmed and without the spreadsheet text marker.
-fn written(cells: &[&str], cols: &Columns) -> Written {
+fn written(cells: &[&str], cols: &Columns) -> Cells {
     let get = |i: Option<usize>| i.and_then(|i| cells.get(i)).map(|c| parse::clean(c)).unwrap_or_default();
-    Written::new(get(Some(cols.member)), get(cols.selected), get(cols.target), get(cols.kind))
+    Cells::new(get(Some(cols.member)), get(cols.selected), get(cols.target), get(cols.kind))
 }
 
 /// Rows of CSV bytes (tests).

@@ -3,7 +3,7 @@
 use crate::ids::{Kind, WebexId};
 use crate::phone::{self, Country};
 use crate::row::{
-    Desired, Email, Field, MemberRef, Named, Parsed, Problem, RowError, RowErrors, Setting, TargetRef, Written, excerpt,
+    Cells, Desired, Email, Field, MemberRef, Named, Parsed, Problem, RowError, RowErrors, Setting, TargetRef, excerpt,
 };
 use crate::wire::Selected;
 
@@ -27,7 +27,7 @@ pub(super) fn is_email(s: &str) -> bool {
 }
 
 /// Validate a row's cells; every problem is reported, not only the first.
-pub(super) fn desired(w: &Written, has_target_column: bool, country: Country) -> Parsed {
+pub(super) fn desired(w: &Cells, has_target_column: bool, country: Country) -> Parsed {
     let mut errors = Vec::new();
     let member = member_ref(w).map_err(|e| errors.push(e)).ok();
     let mut fail = |field, problem| errors.push(RowError { field, problem });
@@ -63,13 +63,13 @@ pub(super) fn desired(w: &Written, has_target_column: bool, country: Country) ->
 }
 
 /// Only the member and its kind (`export --people`).
-pub(super) fn member(w: &Written) -> Result<Named, RowErrors> {
+pub(super) fn member(w: &Cells) -> Result<Named, RowErrors> {
     member_ref(w).map(|(member, kind)| Named { member, kind }).map_err(|e| RowErrors(vec![e]))
 }
 
 /// The member and its kind: from the ID's type (an email is a person), which a `kind`
 /// cell, when given, must agree with.
-fn member_ref(w: &Written) -> Result<(MemberRef, Kind), RowError> {
+fn member_ref(w: &Cells) -> Result<(MemberRef, Kind), RowError> {
     let raw = w.member();
     let bad = |problem| RowError { field: Field::Member, problem };
     let (member, kind) = if raw.is_empty() {

@@ -68,6 +68,9 @@ fn bench_smoke_runs() {
     within("requests_per_person", 1.2, 1.6);
     assert!(fig("throughput_c32") >= 2.0 * fig("throughput_c8"), "latency hiding:\n{text}");
     within("rss_plan_mb", 1.0, 100.0);
+    // memory as the work grows: plans of 1,000 and 10,000 people (1M in the full run)
+    within("growth_rss_mb_10000", 1.0, 60.0);
+    assert_eq!((fig("growth_exit_1000"), fig("growth_exit_10000")), (0.0, 0.0), "{text}");
     within("rss_check_mb", 1.0, 150.0);
     assert_eq!((fig("plan_exit"), fig("check_exit")), (0.0, 0.0), "{text}");
     // the plan's HTML page was written and opened (no timing is asserted here)

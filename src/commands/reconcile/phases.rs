@@ -4,7 +4,7 @@
 use super::Sink;
 use crate::ids::Uuid;
 use crate::plan::{self, Diff};
-use crate::row::{Differs, Failure, Held, Resolved, Row, Skip, Verdict};
+use crate::row::{Differs, Failure, Held, Resolved, Row, Rows, Skip, Verdict};
 use crate::webex::{ApiError, Client};
 use crate::wire::EcbnPut;
 use futures_util::StreamExt;
@@ -16,14 +16,14 @@ use std::collections::HashMap;
 pub(super) async fn read(
     sink: &mut Sink,
     client: &Client,
-    rows: Vec<Row<Resolved>>,
+    rows: Rows<Row<Resolved>>,
     in_file_targets: &HashMap<Uuid, u32>,
     concurrency: usize,
-) -> Vec<Row<Differs>> {
-    let mut differ = Vec::new();
+) -> Rows<Row<Differs>> {
+    let mut differ = Rows::default();
     let mut answers = futures_util::stream::iter(rows)
         .map(|row| async move {
-            let call = client.get_ecbn(row.stage.kind, row.stage.member.as_str()).await;
+            let call = client.get_ecbn(row.stage.kind, &row.stage.member.spelling()).await;
             (row, call)
         })
         .buffer_unordered(concurrency);
@@ -57,14 +57,14 @@ pub(super) async fn read(
 pub(super) async fn dependencies(
     sink: &mut Sink,
     client: &Client,
-    rows: Vec<Row<Differs>>,
+    rows: Rows<Row<Differs>>,
     concurrency: usize,
 ) -> (Vec<Row<Differs>>, Vec<Uuid>) {
     let (mut to_write, mut skipped_for_dependents) = (Vec::new(), Vec::new());
     let mut answers = futures_util::stream::iter(rows)
         .map(|row| async move {
             let want = &row.stage.want;
-            let call = client.get_dependencies(want.kind, want.member.as_str()).await;
+            let call = client.get_dependencies(want.kind, &want.member.spelling()).await;
             (row, call)
         })
         .buffer_unordered(concurrency);
@@ -76,7 +76,7 @@ pub(super) async fn dependencies(
                 match plan::skip_by_dependencies(&deps, row.stage.want.kind) {
                     Some(skip) => {
                         if matches!(skip, Skip::Dependents { .. }) {
-                            skipped_for_dependents.push(row.stage.want.member.uuid().clone());
+                            skipped_for_dependents.push(row.stage.want.member.uuid());
                         }
                         sink.finish(row, Verdict::Skipped(skip));
                     }
@@ -127,7 +127,7 @@ pub(super) async fn write(
             }
             in_flight.push(async move {
                 let want = &row.stage.want;
-                let call = client.put_ecbn(want.kind, want.member.as_str(), &put_body(want)).await;
+                let call = client.put_ecbn(want.kind, &want.member.spelling(), &put_body(want)).await;
                 (row, call)
             });
         }
@@ -154,7 +154,7 @@ pub(super) async fn write(
 fn put_body(want: &Resolved) -> EcbnPut {
     EcbnPut {
         selected: Some(want.setting.selected().as_str().into()),
-        location_member_id: want.setting.target().map(|t| t.as_str().to_string()),
+        location_member_id: want.setting.target().map(|t| t.spelling().into_owned()),
         ..Default::default()
     }
 }

@@ -46,24 +46,23 @@ pub(super) struct Labels {
 /// resolution's answers, an email the file gave; else the IDs as written.
 pub(super) fn labels<S>(row: &Row<S>, wish: &Wish<'_>) -> Labels {
     let read = row.trail.read.as_deref();
-    let written = &row.written;
-    let email = written.member().contains('@').then(|| written.member());
-    let member = names::member(read.and_then(|r| r.member_name.as_deref()), email, wish.kind, written.member());
+    let [written_member, _, written_target] = row.written.cells(wish);
+    let email = written_member.contains('@').then_some(written_member);
+    let member = names::member(read.and_then(|r| r.member_name.as_deref()), email, wish.kind, written_member);
     let configured = read.and_then(|r| r.configured.as_ref());
     // the configured member's label, when `id` is that member
     let known = |id: &str| {
         let id = WebexId::from_api(id);
         configured.filter(|(c, _)| *c == id).map(|(_, label)| label.to_string())
     };
-    let desired_id = wish.target_id.unwrap_or("");
+    let desired_id = wish.target_id.as_deref().unwrap_or("");
     let target = wish
         .target_label
         .map(str::to_string)
         .or_else(|| (!desired_id.is_empty()).then(|| known(desired_id)).flatten())
-        .unwrap_or_else(|| {
-            if written.target().is_empty() { desired_id.to_string() } else { written.target().to_string() }
-        });
-    let current_id = read.and_then(|r| r.current.as_ref()?.member.as_ref()).map(|m| m.as_str()).unwrap_or("");
+        .unwrap_or_else(|| if written_target.is_empty() { desired_id.to_string() } else { written_target.to_string() });
+    let current_id = read.and_then(|r| r.current.as_ref()?.member.as_ref()).map(WebexId::spelling);
+    let current_id = current_id.as_deref().unwrap_or("");
     let current_target = known(current_id).unwrap_or_else(|| current_id.to_string());
     Labels { member, target, current_target }
 }
