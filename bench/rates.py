@@ -26,6 +26,7 @@ FULL = [
 ]
 SMOKE = [
     ("token bucket 50/s, burst 5", ["--rate-limit", "50"], 50, 400, None, ["--rate", "auto"]),
+    ("--rate 250 against a 50/s bucket", ["--rate-limit", "50"], 50, 500, None, ["--rate", "250"]),
 ]
 
 

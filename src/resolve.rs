@@ -8,9 +8,9 @@ use crate::phone;
 use crate::report::names;
 use crate::row::{
     Desired, Email, Failure, Field, Found, FoundNumber, LookedUp, MemberRef, Problem, Resolved, Row, RowErrors, Rows,
-    Setting, TargetRef, Unresolved,
+    Setting, TargetRef, Trail, Unresolved,
 };
-use crate::webex::{ApiError, Client};
+use crate::webex::{ApiError, Client, Tally};
 use crate::wire::{AvailableNumbers, Person, number_quality};
 use futures_util::StreamExt;
 use std::collections::{BTreeSet, HashMap};
@@ -30,24 +30,28 @@ pub(crate) enum NotFound {
 /// What the API says of each email asked about: the people who have it.
 pub(crate) struct EmailBook {
     people: HashMap<Email, Result<Vec<Person>, ApiError>>,
+    /// What each email's own look-up cost; none when a listing served them all (a
+    /// listing is made for the whole file, not for a row).
+    asked: HashMap<Email, Tally>,
     /// The run stopped (a signal, a 401) during the look-ups: none of them counts.
     stopped: bool,
 }
 
 impl EmailBook {
     pub(crate) async fn look_up(client: &Client, emails: BTreeSet<Email>, concurrency: usize) -> EmailBook {
-        let mut book = HashMap::new();
+        let (mut book, mut asked) = (HashMap::new(), HashMap::new());
         if emails.len() <= EMAIL_LOOKUP_MAX {
             let mut s = futures_util::stream::iter(emails)
                 .map(|e| async move {
                     let call = client.people_by_email(e.as_str()).await;
-                    (e, call.result.map(|list| list.items))
+                    (e, call.tally(), call.result.map(|list| list.items))
                 })
                 .buffer_unordered(concurrency.max(1));
-            while let Some((e, people)) = s.next().await {
+            while let Some((e, tally, people)) = s.next().await {
+                asked.insert(e.clone(), tally);
                 book.insert(e, people);
             }
-            return EmailBook { people: book, stopped: client.transport().stopped() };
+            return EmailBook { people: book, asked, stopped: client.transport().stopped() };
         }
         book.extend(emails.into_iter().map(|e| (e, Ok(Vec::new()))));
         if let Err(err) = client.people_listing(None, |p| note_person(&mut book, p)).await {
@@ -55,7 +59,24 @@ impl EmailBook {
                 *v = Err(err.clone());
             }
         }
-        EmailBook { people: book, stopped: client.transport().stopped() }
+        EmailBook { people: book, asked, stopped: client.transport().stopped() }
+    }
+
+    /// Book on a row the look-ups of its emails (a look-up shared by rows counts in each).
+    fn account(&self, d: &Desired, trail: &mut Trail) {
+        let target = match d.setting.target() {
+            Some(TargetRef::Email(e)) => Some(e),
+            _ => None,
+        };
+        let member = match &d.member {
+            MemberRef::Email(e) => Some(e),
+            MemberRef::Id(_) => None,
+        };
+        for e in member.into_iter().chain(target) {
+            if let Some(&tally) = self.asked.get(e) {
+                trail.account(tally);
+            }
+        }
     }
 
     /// The one person who has `email` (compared case-insensitively and exactly).
@@ -115,8 +136,9 @@ pub(crate) fn not_found(why: NotFound, email: &Email, field: Field) -> Unresolve
     }
 }
 
-/// What a phone-number target resolved to, by the row's position in the file.
-type PhoneTargets = HashMap<usize, Result<(WebexId, Found), Unresolved>>;
+/// What a phone-number target resolved to and what its look-up cost, by the row's
+/// position in the file.
+type PhoneTargets = HashMap<usize, (Result<(WebexId, Found), Unresolved>, Tally)>;
 
 /// Resolve every row's emails and phone numbers; rows keep their order.
 pub(crate) async fn resolve(
@@ -135,7 +157,16 @@ pub(crate) async fn resolve(
     }
     let book = EmailBook::look_up(client, emails, concurrency).await;
     let mut phones = look_up_phones(client, &rows, &book, concurrency).await;
-    rows.into_iter().enumerate().map(|(i, r)| r.map(|d| resolved(d, &book, phones.remove(&i)))).collect()
+    let rows = rows.into_iter().enumerate().map(|(i, mut r)| {
+        // the row's look-ups count among its attempts, as its other requests do
+        book.account(&r.stage, &mut r.trail);
+        let phone = phones.remove(&i).map(|(target, tally)| {
+            r.trail.account(tally);
+            target
+        });
+        r.map(|d| resolved(d, &book, phone))
+    });
+    rows.collect()
 }
 
 /// The row's member by ID.
@@ -188,8 +219,9 @@ async fn look_up_phones(
     let jobs: Vec<_> = jobs.collect();
     futures_util::stream::iter(jobs)
         .map(|(i, member, kind, number)| async move {
-            let answer = client.available_numbers(kind, &member.spelling(), &number).await.result;
-            (i, target_of(answer, &number))
+            let call = client.available_numbers(kind, &member.spelling(), &number).await;
+            let tally = call.tally();
+            (i, (target_of(call.result, &number), tally))
         })
         .buffer_unordered(concurrency.max(1))
         .collect()

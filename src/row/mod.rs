@@ -7,6 +7,7 @@
 //! become text only when the report line is written.
 
 use crate::ids::{Kind, WebexId};
+use crate::webex::Tally;
 use crate::wire::Selected;
 use std::borrow::Cow;
 use std::fmt;
@@ -285,8 +286,8 @@ pub(crate) struct Trail {
 }
 
 impl Trail {
-    /// Book a request of the row: its attempts and its last status.
-    pub(crate) fn account<T>(&mut self, call: &crate::webex::Call<T>) {
+    /// Book a request made for the row: its attempts and its last status.
+    pub(crate) fn account(&mut self, call: Tally) {
         self.attempts += call.attempts;
         if call.status.is_some() {
             self.http_status = call.status;

@@ -8,4 +8,4 @@ pub(crate) mod transport;
 pub(crate) use client::Client;
 pub(crate) use error::{ApiError, Fatal};
 pub(crate) use token::{Secret, TokenError, TokenSource};
-pub(crate) use transport::{Call, Rate, RateReport, Stats, Transport, TransportConfig};
+pub(crate) use transport::{Rate, RateReport, Stats, Tally, Transport, TransportConfig};

@@ -91,8 +91,15 @@ fn plan_report_matches_row_by_row_and_writes_nothing() {
     );
     assert_eq!(by_line(&rows, 2)["dependent_member_count"], "2");
     assert_eq!(by_line(&rows, 11)["dependent_member_count"], "", "in-file rule: no dependencies GET");
-    assert_eq!(by_line(&rows, 4)["attempts"], "1");
+    // a row's look-ups count among its attempts: Carla's email, then her ECBN GET; Gus's
+    // phone-number target, his GET, his dependencies GET. With one look-up per email,
+    // every request of the run is booked on the row it was made for.
+    assert_eq!(by_line(&rows, 4)["attempts"], "2");
     assert_eq!(by_line(&rows, 4)["http_status"], "200");
+    assert_eq!(by_line(&rows, 7)["attempts"], "3");
+    let booked: u64 = rows.iter().map(|r| r["attempts"].parse::<u64>().unwrap()).sum();
+    let sent: u64 = s["requests"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(booked, sent, "{}", s["requests"]);
     assert_eq!(sim.count(PUT_ECBN), 0, "plan never writes");
     assert_eq!(s["counts"]["would_update"], 7);
     assert_eq!(s["exit_code"], 0);

@@ -226,6 +226,9 @@ fn a_failed_email_lookup_fails_the_row_not_the_file() {
     let ben = rows.iter().find(|r| r["line"] == "2").unwrap();
     assert_eq!(ben["action"], "failed");
     assert!(ben["message"].contains("looking up `ben.okafor@example.com` failed"), "{ben:?}");
+    // the look-up is the row's one request, and its answer the row's last response
+    assert_eq!(ben["attempts"], "1", "{ben:?}");
+    assert!(ben["http_status"].starts_with('5'), "{ben:?}");
     assert_eq!(sim.count(PUT_ECBN), 0);
 }
 

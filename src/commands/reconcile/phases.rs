@@ -28,7 +28,7 @@ pub(super) async fn read(
         })
         .buffer_unordered(concurrency);
     while let Some((mut row, call)) = answers.next().await {
-        row.trail.account(&call);
+        row.trail.account(call.tally());
         let get = match call.result {
             Ok(get) => get,
             Err(e) => {
@@ -69,7 +69,7 @@ pub(super) async fn dependencies(
         })
         .buffer_unordered(concurrency);
     while let Some((mut row, call)) = answers.next().await {
-        row.trail.account(&call);
+        row.trail.account(call.tally());
         match call.result {
             Ok(deps) => {
                 row.trail.dependents = Some(deps.dependent_member_count);
@@ -133,7 +133,7 @@ pub(super) async fn write(
         }
         let Some((mut row, call)) = in_flight.next().await else { break };
         first = false;
-        row.trail.account(&call);
+        row.trail.account(call.tally());
         match call.result {
             Ok(()) => sink.finish(row, Verdict::Updated),
             Err(e @ ApiError::Cancelled) => sink.finish(row, failed(e)),

@@ -14,7 +14,7 @@ mod policy;
 mod request;
 mod stats;
 
-pub(crate) use request::{Call, Request, Response};
+pub(crate) use request::{Call, Request, Response, Tally};
 pub(crate) use stats::{RateReport, Stats};
 
 use super::error::{ApiError, Fatal};

@@ -33,6 +33,18 @@ impl<T> Call<T> {
     pub(crate) fn map<U>(self, f: impl FnOnce(T) -> Result<U, ApiError>) -> Call<U> {
         Call { attempts: self.attempts, status: self.status, result: self.result.and_then(f) }
     }
+
+    /// What the call cost, for the rows it was made for.
+    pub(crate) fn tally(&self) -> Tally {
+        Tally { attempts: self.attempts, status: self.status }
+    }
+}
+
+/// A call's attempts and its last HTTP status, without its answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Tally {
+    pub(crate) attempts: u32,
+    pub(crate) status: Option<u16>,
 }
 
 /// One request's way through its attempts.
