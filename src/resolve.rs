@@ -64,15 +64,7 @@ impl EmailBook {
 
     /// Book on a row the look-ups of its emails (a look-up shared by rows counts in each).
     fn account(&self, d: &Desired, trail: &mut Trail) {
-        let target = match d.setting.target() {
-            Some(TargetRef::Email(e)) => Some(e),
-            _ => None,
-        };
-        let member = match &d.member {
-            MemberRef::Email(e) => Some(e),
-            MemberRef::Id(_) => None,
-        };
-        for e in member.into_iter().chain(target) {
+        for e in d.emails() {
             if let Some(&tally) = self.asked.get(e) {
                 trail.account(tally);
             }
@@ -146,15 +138,7 @@ pub(crate) async fn resolve(
     rows: Rows<Row<Desired>>,
     concurrency: usize,
 ) -> Rows<Row<Result<Resolved, Unresolved>>> {
-    let mut emails = BTreeSet::new();
-    for d in rows.iter().map(|r| &r.stage) {
-        if let MemberRef::Email(e) = &d.member {
-            emails.insert(e.clone());
-        }
-        if let Some(TargetRef::Email(e)) = d.setting.target() {
-            emails.insert(e.clone());
-        }
-    }
+    let emails: BTreeSet<Email> = rows.iter().flat_map(|r| r.stage.emails()).cloned().collect();
     let book = EmailBook::look_up(client, emails, concurrency).await;
     let mut phones = look_up_phones(client, &rows, &book, concurrency).await;
     let rows = rows.into_iter().enumerate().map(|(i, mut r)| {

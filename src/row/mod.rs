@@ -218,6 +218,21 @@ pub(crate) struct Desired {
     pub(crate) setting: Setting<TargetRef>,
 }
 
+impl Desired {
+    /// The emails the row names (its member, its target): what resolution looks up.
+    pub(crate) fn emails(&self) -> impl Iterator<Item = &Email> {
+        let member = match &self.member {
+            MemberRef::Email(e) => Some(e),
+            MemberRef::Id(_) => None,
+        };
+        let target = match self.setting.target() {
+            Some(TargetRef::Email(e)) => Some(e),
+            _ => None,
+        };
+        member.into_iter().chain(target)
+    }
+}
+
 /// A row whose member and target are known by ID.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Resolved {
