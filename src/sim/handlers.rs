@@ -3,7 +3,7 @@
 //! and virtual-line listings, with the API's paging.
 
 use super::faults::NextLink;
-use super::org::{ListQuery, Org, PeopleQuery, SimError};
+use super::org::{ListQuery, Org, Page, PeopleQuery, SimError, Window};
 use super::server::{SimState, error_response, lock};
 use crate::ids::Kind;
 use crate::wire::{EcbnPut, MESSAGE_MAX_BYTES, MessagePost, PeopleList, VirtualLineList, WorkspaceList};
@@ -108,6 +108,7 @@ pub(super) fn available_numbers(
         Ok((m, s)) => (m.min(2000), s),
         Err(e) => return sim_err(e, headers),
     };
+    let w = Window { start, max };
     let items = {
         let world = lock(&st.world);
         let org = &world.orgs[org];
@@ -116,7 +117,7 @@ pub(super) fn available_numbers(
             Err(e) => return sim_err(e, headers),
         }
     };
-    page(st, items, (start, max), headers, uri, |v| serde_json::json!({ "phoneNumbers": v }))
+    page(st, Page::of(items.into_iter(), w, |n| n), w, headers, uri, |v| serde_json::json!({ "phoneNumbers": v }))
 }
 
 pub(super) fn people(st: &SimState, org: usize, headers: &HeaderMap, uri: &Uri) -> Response {
@@ -140,13 +141,10 @@ pub(super) fn people(st: &SimState, org: usize, headers: &HeaderMap, uri: &Uri) 
     if ids.as_ref().is_some_and(|v| v.len() > 85) {
         return sim_err(SimError::new(400, 0, "At most 85 ids may be given"), headers);
     }
-    let items = lock(&st.world).orgs[org].people(&PeopleQuery {
-        email: q.one("email"),
-        ids,
-        location_id,
-        calling_data: calling,
-    });
-    page(st, items, (start, max), headers, uri, |v| serde_json::to_value(PeopleList { items: v }).unwrap_or_default())
+    let w = Window { start, max };
+    let query = PeopleQuery { email: q.one("email"), ids, location_id, calling_data: calling };
+    let items = lock(&st.world).orgs[org].people(&query, w);
+    page(st, items, w, headers, uri, |v| serde_json::to_value(PeopleList { items: v }).unwrap_or_default())
 }
 
 pub(super) fn workspaces(st: &SimState, org: usize, headers: &HeaderMap, uri: &Uri) -> Response {
@@ -156,10 +154,9 @@ pub(super) fn workspaces(st: &SimState, org: usize, headers: &HeaderMap, uri: &U
         Err(e) => return sim_err(e, headers),
     };
     let query = ListQuery { location_ids: q.all("locationId"), calling: q.one("calling") };
-    let items = lock(&st.world).orgs[org].workspaces(&query);
-    page(st, items, (start, max), headers, uri, |v| {
-        serde_json::to_value(WorkspaceList { items: v }).unwrap_or_default()
-    })
+    let w = Window { start, max };
+    let items = lock(&st.world).orgs[org].workspaces(&query, w);
+    page(st, items, w, headers, uri, |v| serde_json::to_value(WorkspaceList { items: v }).unwrap_or_default())
 }
 
 pub(super) fn virtual_lines(st: &SimState, org: usize, headers: &HeaderMap, uri: &Uri) -> Response {
@@ -169,26 +166,23 @@ pub(super) fn virtual_lines(st: &SimState, org: usize, headers: &HeaderMap, uri:
         Err(e) => return sim_err(e, headers),
     };
     let query = ListQuery { location_ids: q.all("locationId"), calling: None };
-    let items = lock(&st.world).orgs[org].virtual_lines(&query);
-    page(st, items, (start, max), headers, uri, |v| {
-        serde_json::to_value(VirtualLineList { virtual_lines: v }).unwrap_or_default()
-    })
+    let w = Window { start, max };
+    let items = lock(&st.world).orgs[org].virtual_lines(&query, w);
+    page(st, items, w, headers, uri, |v| serde_json::to_value(VirtualLineList { virtual_lines: v }).unwrap_or_default())
 }
 
 /// Slice one page and add `Link: <...>; rel="next"` when more remain (spoilt as the
 /// `next_link` fault says).
 fn page<T: serde::Serialize>(
     st: &SimState,
-    items: Vec<T>,
-    (start, max): (usize, usize),
+    page: Page<T>,
+    Window { start, max }: Window,
     headers: &HeaderMap,
     uri: &Uri,
     wrap: impl FnOnce(Vec<T>) -> serde_json::Value,
 ) -> Response {
-    let total = items.len();
-    let slice: Vec<T> = items.into_iter().skip(start).take(max).collect();
-    let mut resp = Json(wrap(slice)).into_response();
-    if start + max < total {
+    let mut resp = Json(wrap(page.items)).into_response();
+    if page.more {
         let host = headers.get("host").and_then(|v| v.to_str().ok()).unwrap_or("127.0.0.1");
         let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         if let Ok(mut u) = reqwest::Url::parse(&format!("http://{host}{path_and_query}")) {

@@ -167,7 +167,7 @@ pub(crate) fn new_id(kind: IdKind, n: u64, salt: u32) -> String {
 mod ecbn;
 mod listings;
 
-pub(crate) use listings::{ListQuery, PeopleQuery};
+pub(crate) use listings::{ListQuery, Page, PeopleQuery, Window};
 
 #[cfg(test)]
 use ecbn::put_errors;

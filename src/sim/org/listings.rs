@@ -28,6 +28,36 @@ pub(crate) struct ListQuery {
     pub(crate) calling: Option<String>,
 }
 
+/// The part of a listing one request asks for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Window {
+    pub(crate) start: usize,
+    pub(crate) max: usize,
+}
+
+impl Window {
+    #[cfg(test)]
+    pub(crate) const ALL: Window = Window { start: 0, max: usize::MAX };
+}
+
+/// One page of a listing, and whether more items follow it.
+#[derive(Debug)]
+pub(crate) struct Page<T> {
+    pub(crate) items: Vec<T>,
+    pub(crate) more: bool,
+}
+
+impl<T> Page<T> {
+    /// The items of `all` in `w`, each made with `view` — only those of the page: a big
+    /// org is listed a page at a time, so a page must not cost the whole org.
+    pub(crate) fn of<U>(all: impl Iterator<Item = U>, w: Window, view: impl FnMut(U) -> T) -> Page<T> {
+        let mut items: Vec<T> = all.skip(w.start).take(w.max.saturating_add(1)).map(view).collect();
+        let more = items.len() > w.max;
+        items.truncate(w.max);
+        Page { items, more }
+    }
+}
+
 impl Org {
     /// Valid ECBN targets for a member: the numbers of the other members of their
     /// location, and the location's main number (no owner).
@@ -73,7 +103,7 @@ impl Org {
     }
 
     /// People matching a `/people` query, in fixture order.
-    pub(crate) fn people(&self, q: &PeopleQuery) -> Vec<Person> {
+    pub(crate) fn people(&self, q: &PeopleQuery, w: Window) -> Page<Person> {
         let ids: Option<Vec<Uuid>> = q.ids.as_ref().map(|v| v.iter().filter_map(|s| uuid_of(s)).collect());
         // a location filter that is not an ID matches no one
         let loc: Option<Option<Uuid>> = q.location_id.as_deref().map(uuid_of);
@@ -83,12 +113,11 @@ impl Org {
             }
             None => Box::new(self.state.members.iter()),
         };
-        candidates
+        let matching = candidates
             .filter(|m| m.kind == "PEOPLE")
             .filter(|m| ids.as_ref().is_none_or(|ids| uuid_of(&m.id).is_some_and(|u| ids.contains(&u))))
-            .filter(|m| loc.as_ref().is_none_or(|l| l.is_some() && m.location_id.as_deref().and_then(uuid_of) == *l))
-            .map(|m| self.person_view(m, q.calling_data))
-            .collect()
+            .filter(|m| loc.as_ref().is_none_or(|l| l.is_some() && m.location_id.as_deref().and_then(uuid_of) == *l));
+        Page::of(matching, w, |m| self.person_view(m, q.calling_data))
     }
 
     fn person_view(&self, m: &Member, calling: bool) -> Person {
@@ -112,39 +141,30 @@ impl Org {
     /// `/workspaces`: a workspace with a location has Webex Calling. [seen] The listing
     /// never returns `calling.webexCalling` (the SDKs note a backend limitation): the
     /// workspace's `locationId` says where it is.
-    pub(crate) fn workspaces(&self, q: &ListQuery) -> Vec<Workspace> {
-        self.of_type("PLACE", q)
-            .map(|m| {
-                let kind = if m.location_id.is_some() { "webexCalling" } else { "none" };
-                let calling = WorkspaceCalling { kind: Some(kind.into()), webex_calling: None };
-                Workspace {
-                    id: m.id.clone(),
-                    display_name: Some(m.display()),
-                    location_id: m.location_id.clone(),
-                    calling: Some(calling),
-                }
-            })
-            .filter(|w| {
-                q.calling.as_deref().is_none_or(|c| w.calling.as_ref().and_then(|x| x.kind.as_deref()) == Some(c))
-            })
-            .collect()
+    pub(crate) fn workspaces(&self, q: &ListQuery, w: Window) -> Page<Workspace> {
+        let calling_kind = |m: &Member| if m.location_id.is_some() { "webexCalling" } else { "none" };
+        let matching = self.of_type("PLACE", q).filter(|m| q.calling.as_deref().is_none_or(|c| calling_kind(m) == c));
+        Page::of(matching, w, |m| Workspace {
+            id: m.id.clone(),
+            display_name: Some(m.display()),
+            location_id: m.location_id.clone(),
+            calling: Some(WorkspaceCalling { kind: Some(calling_kind(m).into()), webex_calling: None }),
+        })
     }
 
     /// `/telephony/config/virtualLines`.
-    pub(crate) fn virtual_lines(&self, q: &ListQuery) -> Vec<VirtualLine> {
-        self.of_type("VIRTUAL_LINE", q)
-            .map(|m| VirtualLine {
-                id: m.id.clone(),
-                first_name: m.first_name.clone(),
-                last_name: m.last_name.clone(),
-                number: Some(VirtualLineNumber {
-                    external: m.phone_number.clone(),
-                    extension: m.extension.clone(),
-                    primary: true,
-                }),
-                location: self.location_of(m).map(|l| IdName { id: l.id.clone(), name: Some(l.name.clone()) }),
-            })
-            .collect()
+    pub(crate) fn virtual_lines(&self, q: &ListQuery, w: Window) -> Page<VirtualLine> {
+        Page::of(self.of_type("VIRTUAL_LINE", q), w, |m| VirtualLine {
+            id: m.id.clone(),
+            first_name: m.first_name.clone(),
+            last_name: m.last_name.clone(),
+            number: Some(VirtualLineNumber {
+                external: m.phone_number.clone(),
+                extension: m.extension.clone(),
+                primary: true,
+            }),
+            location: self.location_of(m).map(|l| IdName { id: l.id.clone(), name: Some(l.name.clone()) }),
+        })
     }
 
     /// Members of a type, in fixture order, in any of the query's locations.

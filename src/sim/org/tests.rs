@@ -7,7 +7,8 @@ fn org() -> Org {
 }
 
 fn idx(o: &Org, email: &str) -> usize {
-    o.people(&PeopleQuery { email: Some(email.into()), ..Default::default() })
+    o.people(&PeopleQuery { email: Some(email.into()), ..Default::default() }, Window::ALL)
+        .items
         .first()
         .and_then(|p| o.member(&p.id))
         .unwrap()
@@ -132,18 +133,44 @@ fn blocks_follow_the_published_spec() {
 }
 
 #[test]
+fn a_page_makes_views_of_its_own_items_only_and_knows_whether_more_follow() {
+    let mut made = 0;
+    let p = Page::of(0..10, Window { start: 4, max: 3 }, |i| {
+        made += 1;
+        i * 10
+    });
+    assert_eq!((p.items, p.more), (vec![40, 50, 60], true));
+    assert_eq!(made, 4, "the page and the one item that says more follow");
+    let last = Page::of(0..10, Window { start: 7, max: 3 }, |i| i);
+    assert_eq!((last.items, last.more), (vec![7, 8, 9], false), "exactly the rest: no next page");
+    let past = Page::of(0..10, Window { start: 12, max: 3 }, |i| i);
+    assert!(past.items.is_empty() && !past.more);
+    let o = org();
+    let all = o.people(&PeopleQuery::default(), Window::ALL).items;
+    let second = o.people(&PeopleQuery::default(), Window { start: 2, max: 2 });
+    assert_eq!(
+        second.items.iter().map(|p| &p.id).collect::<Vec<_>>(),
+        all[2..4].iter().map(|p| &p.id).collect::<Vec<_>>()
+    );
+    assert!(second.more);
+}
+
+#[test]
 fn listings_of_workspaces_and_virtual_lines() {
     let o = org();
-    let ws = o.workspaces(&ListQuery { calling: Some("webexCalling".into()), ..Default::default() });
+    let ws = o.workspaces(&ListQuery { calling: Some("webexCalling".into()), ..Default::default() }, Window::ALL).items;
     assert_eq!(ws.len(), 3);
     assert!(ws.iter().all(|w| w.location_id.is_some() && w.calling.as_ref().unwrap().webex_calling.is_none()));
     let austin = o.state.locations[1].id.clone();
-    let in_austin = o.workspaces(&ListQuery { location_ids: vec![austin.clone()], ..Default::default() });
+    let in_austin =
+        o.workspaces(&ListQuery { location_ids: vec![austin.clone()], ..Default::default() }, Window::ALL).items;
     assert_eq!(in_austin.iter().map(|w| w.display_name.clone().unwrap()).collect::<Vec<_>>(), ["Austin Lab"]);
-    let vls = o.virtual_lines(&ListQuery::default());
+    let vls = o.virtual_lines(&ListQuery::default(), Window::ALL).items;
     assert_eq!(vls.len(), 1);
     assert_eq!(vls[0].location.as_ref().unwrap().name.as_deref(), Some("HQ"));
-    assert!(o.virtual_lines(&ListQuery { location_ids: vec![austin], ..Default::default() }).is_empty());
+    assert!(
+        o.virtual_lines(&ListQuery { location_ids: vec![austin], ..Default::default() }, Window::ALL).items.is_empty()
+    );
     // a hunt group has dependents but no ECBN of its own
     let reception = o.state.members.iter().find(|m| m.kind == "HUNT_GROUP").unwrap().id.clone();
     let h = o.hunt_group(&reception).unwrap();
