@@ -16,7 +16,7 @@ use crate::atomic::AtomicFile;
 use crate::cli::ExportArgs;
 use crate::config::Settings;
 use crate::error::{Error, Outcome};
-use crate::ids::Kind;
+use crate::ids::{Kind, WebexId};
 use crate::report::{self, Recorder, Summary, escape_cell};
 use crate::resolve::{EmailBook, NotFound};
 use crate::row::{Field, MemberRef, Named, Problem, RowErrors};
@@ -24,9 +24,10 @@ use crate::webex::{ApiError, Client};
 use crate::wire::{Person, Selected, VirtualLine, Workspace};
 use crate::{desired, logging};
 use futures_util::StreamExt;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
 
@@ -42,14 +43,33 @@ const COLUMNS: [&str; 9] = [
     "current_effective_quality",
 ];
 
-/// A member to export, with what its listing (or file) says of it.
-#[derive(Debug, Default)]
+/// A member to export, with what its listing (or file) says of it. An export lists every
+/// member before it reads them, so an entry is kept small: a decoded ID (no text in the
+/// canonical spelling), and a location's ID shared by all its members.
+#[derive(Debug)]
 struct Entry {
-    id: String,
+    id: WebexId,
     kind: Option<Kind>,
-    email: String,
-    display_name: String,
-    location_id: String,
+    email: Box<str>,
+    display_name: Box<str>,
+    location_id: Arc<str>,
+}
+
+/// One copy of each location ID the listings give.
+#[derive(Default)]
+struct Locations(HashSet<Arc<str>>);
+
+impl Locations {
+    fn shared(&mut self, id: String) -> Arc<str> {
+        match self.0.get(id.as_str()) {
+            Some(known) => known.clone(),
+            None => {
+                let id: Arc<str> = id.into();
+                self.0.insert(id.clone());
+                id
+            }
+        }
+    }
 }
 
 /// The rows of an `export --people` file: line, member and kind.
@@ -203,15 +223,16 @@ async fn list_members(
     locations: &[String],
     counts: &mut Counts,
 ) -> Result<Vec<Entry>, Error> {
-    let mut out = Vec::new();
+    let (mut out, mut shared) = (Vec::new(), Locations::default());
     let locations: Vec<Option<&str>> =
         if locations.is_empty() { vec![None] } else { locations.iter().map(|l| Some(l.as_str())).collect() };
     for &kind in kinds {
         for &l in &locations {
+            let s = &mut shared;
             let listed = match kind {
-                Kind::Person => client.people_listing(l, |p| out.extend(person(p, counts))).await,
-                Kind::Workspace => client.workspaces_listing(l, |w| out.extend(workspace(w, counts))).await,
-                Kind::VirtualLine => client.virtual_lines_listing(l, |v| out.push(virtual_line(v))).await,
+                Kind::Person => client.people_listing(l, |p| out.extend(person(p, counts, s))).await,
+                Kind::Workspace => client.workspaces_listing(l, |w| out.extend(workspace(w, counts, s))).await,
+                Kind::VirtualLine => client.virtual_lines_listing(l, |v| out.push(virtual_line(v, s))).await,
             };
             listed.map_err(|e| Error::Listing { what: kind.noun(), source: e })?;
         }
@@ -220,17 +241,21 @@ async fn list_members(
 }
 
 /// A person of the calling listing: they have Webex Calling when it gives a location.
-fn person(p: Person, counts: &mut Counts) -> Option<Entry> {
+fn person(p: Person, counts: &mut Counts, locations: &mut Locations) -> Option<Entry> {
     let Some(location_id) = p.location_id else {
         counts.no_calling += 1;
         return None;
     };
-    let email = p.emails.into_iter().next().unwrap_or_default();
-    let display_name = p.display_name.unwrap_or_default();
-    Some(Entry { id: p.id, kind: Some(Kind::Person), email, display_name, location_id })
+    Some(Entry {
+        id: WebexId::from_api(&p.id),
+        kind: Some(Kind::Person),
+        email: p.emails.into_iter().next().unwrap_or_default().into(),
+        display_name: p.display_name.unwrap_or_default().into(),
+        location_id: locations.shared(location_id),
+    })
 }
 
-fn workspace(w: Workspace, counts: &mut Counts) -> Option<Entry> {
+fn workspace(w: Workspace, counts: &mut Counts, locations: &mut Locations) -> Option<Entry> {
     let calling = w.calling.filter(|c| c.kind.as_deref() == Some("webexCalling"));
     let Some(calling) = calling else {
         counts.no_calling += 1;
@@ -238,14 +263,24 @@ fn workspace(w: Workspace, counts: &mut Counts) -> Option<Entry> {
     };
     // the listing has been seen never to fill `calling.webexCalling`; `locationId` is there
     let location_id = w.location_id.or_else(|| calling.webex_calling?.location_id).unwrap_or_default();
-    let display_name = w.display_name.unwrap_or_default();
-    Some(Entry { id: w.id, kind: Some(Kind::Workspace), email: String::new(), display_name, location_id })
+    Some(Entry {
+        id: WebexId::from_api(&w.id),
+        kind: Some(Kind::Workspace),
+        email: "".into(),
+        display_name: w.display_name.unwrap_or_default().into(),
+        location_id: locations.shared(location_id),
+    })
 }
 
-fn virtual_line(v: VirtualLine) -> Entry {
+fn virtual_line(v: VirtualLine, locations: &mut Locations) -> Entry {
     let name = [v.first_name, v.last_name].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    let location_id = v.location.map(|l| l.id).unwrap_or_default();
-    Entry { id: v.id, kind: Some(Kind::VirtualLine), email: String::new(), display_name: name, location_id }
+    Entry {
+        id: WebexId::from_api(&v.id),
+        kind: Some(Kind::VirtualLine),
+        email: "".into(),
+        display_name: name.into(),
+        location_id: locations.shared(v.location.map(|l| l.id).unwrap_or_default()),
+    }
 }
 
 /// The members a file names: IDs as they are, emails through the strict resolver. An
@@ -265,14 +300,18 @@ async fn members_named(
         })
         .collect();
     let book = EmailBook::look_up(client, emails, concurrency).await;
-    let (mut members, mut bad) = (Vec::new(), 0u64);
+    let (mut members, mut bad, mut locations) = (Vec::new(), 0u64, Locations::default());
     for (line, Named { member, kind }) in rows {
         match member {
-            MemberRef::Id(id) => {
-                members.push(Entry { id: id.spelling().into_owned(), kind: Some(kind), ..Entry::default() })
-            }
+            MemberRef::Id(id) => members.push(Entry {
+                id,
+                kind: Some(kind),
+                email: "".into(),
+                display_name: "".into(),
+                location_id: "".into(),
+            }),
             MemberRef::Email(e) => match book.person(&e) {
-                Ok(p) => members.extend(person(p.clone(), counts)),
+                Ok(p) => members.extend(person(p.clone(), counts, &mut locations)),
                 Err(NotFound::Failed(err)) => {
                     tracing::error!(line, "looking up {e} failed: {err}");
                     counts.failed += 1;
@@ -309,7 +348,7 @@ async fn write_rows(
     // `buffered` keeps the listing order in the output with `concurrency` in flight
     let mut answers = futures_util::stream::iter(members)
         .map(|m| async move {
-            let call = client.get_ecbn(m.kind.unwrap_or(Kind::Person), &m.id).await;
+            let call = client.get_ecbn(m.kind.unwrap_or(Kind::Person), &m.id.spelling()).await;
             (m, call.result)
         })
         .buffered(concurrency.max(1));
@@ -324,8 +363,9 @@ async fn write_rows(
                     _ => String::new(),
                 };
                 let eff = get.effective_block();
+                let id = m.id.spelling();
                 let rec = [
-                    m.id.as_str(),
+                    &*id,
                     &selected,
                     &target,
                     m.kind.map_or("", Kind::as_str),

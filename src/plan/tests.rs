@@ -75,10 +75,10 @@ fn duplicates_list_every_other_line_in_check_and_plan_alike() {
     assert_eq!(message(&r[2]), "member: the same member appears again on line 2, 5");
     // streamed, as `check` sees them: a repeat is known at once, the full list at the end
     let mut d = Duplicates::default();
-    assert!(d.note(Key::Uuid(id(1).uuid().clone()), 2).is_none());
-    assert!(d.note(Key::Uuid(id(2).uuid().clone()), 3).is_none());
-    assert_eq!(d.note(Key::Uuid(id(1).uuid().clone()), 4), Some(&[2, 4][..]));
-    assert_eq!(d.note(Key::Uuid(id(1).uuid().clone()), 5), Some(&[2, 4, 5][..]));
+    assert!(d.note(Key::Uuid(id(1).uuid()), 2).is_none());
+    assert!(d.note(Key::Uuid(id(2).uuid()), 3).is_none());
+    assert_eq!(d.note(Key::Uuid(id(1).uuid()), 4), Some(&[2, 4][..]));
+    assert_eq!(d.note(Key::Uuid(id(1).uuid()), 5), Some(&[2, 4, 5][..]));
     let groups: Vec<&[u32]> = d.groups().collect();
     assert_eq!(groups, vec![&[2, 4, 5][..]]);
     assert_eq!(duplicate(4, groups[0]).to_string(), "member: the same member appears again on line 2, 5");

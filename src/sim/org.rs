@@ -57,8 +57,8 @@ pub(crate) struct Org {
     dependents: HashMap<Uuid, u64>,
 }
 
-fn uuid_of(id: &str) -> Option<Uuid> {
-    WebexId::parse(id).map(|i| i.uuid().clone())
+pub(crate) fn uuid_of(id: &str) -> Option<Uuid> {
+    WebexId::parse(id).map(|i| i.uuid())
 }
 
 /// Why a fixture (or a state file) is not a consistent org.

@@ -3,8 +3,7 @@
 //! may manage; a request for any other org is refused (403), as the real API does.
 
 use super::fixture::{Fixture, FixtureFile, TokenSpec};
-use super::org::{Org, OrgError};
-use crate::ids::{Uuid, WebexId};
+use super::org::{Org, OrgError, uuid_of};
 use std::collections::BTreeMap;
 
 /// What a token may do.
@@ -24,10 +23,6 @@ pub(crate) struct World {
     tokens: Vec<TokenSpec>,
     /// The fixture was the multi-org shape (the state file keeps its shape).
     several: bool,
-}
-
-fn uuid_of(id: &str) -> Option<Uuid> {
-    WebexId::parse(id).map(|i| i.uuid().clone())
 }
 
 impl World {

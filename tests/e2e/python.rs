@@ -76,6 +76,8 @@ fn bench_smoke_runs() {
     // memory as the work grows: plans of 1,000 and 10,000 people (1M in the full run)
     within("growth_rss_mb_10000", 1.0, 60.0);
     assert_eq!((fig("growth_exit_1000"), fig("growth_exit_10000")), (0.0, 0.0), "{text}");
+    within("growth_export_rss_mb_10000", 1.0, 60.0);
+    assert_eq!(fig("growth_export_exit_10000"), 0.0, "{text}");
     within("rss_check_mb", 1.0, 150.0);
     assert_eq!((fig("plan_exit"), fig("check_exit")), (0.0, 0.0), "{text}");
     // the plan's HTML page was written and opened (no timing is asserted here)
