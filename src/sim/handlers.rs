@@ -171,7 +171,7 @@ pub(super) fn virtual_lines(st: &SimState, org: usize, headers: &HeaderMap, uri:
     page(st, items, w, headers, uri, |v| serde_json::to_value(VirtualLineList { virtual_lines: v }).unwrap_or_default())
 }
 
-/// Slice one page and add `Link: <...>; rel="next"` when more remain (spoilt as the
+/// Answer one page, with `Link: <...>; rel="next"` when more remain (spoilt as the
 /// `next_link` fault says).
 fn page<T: serde::Serialize>(
     st: &SimState,
