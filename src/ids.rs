@@ -145,15 +145,7 @@ impl Uuid {
 impl fmt::Display for Uuid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Uuid::Std(b) => {
-                for (i, byte) in b.iter().enumerate() {
-                    if matches!(i, 4 | 6 | 8 | 10) {
-                        f.write_str("-")?;
-                    }
-                    write!(f, "{byte:02x}")?;
-                }
-                Ok(())
-            }
+            Uuid::Std(b) => f.write_str(std::str::from_utf8(&uuid_text(b)).unwrap_or("")),
             Uuid::Other(s) => f.write_str(s),
         }
     }
@@ -263,17 +255,11 @@ impl WebexId {
     }
 }
 
-/// The canonical spelling of a standard UUID's ID, made on the stack and handed to `f`:
-/// a big run spells IDs millions of times.
-fn canonical<T>(kind: IdKind, bytes: &[u8; 16], f: impl FnOnce(&str) -> T) -> T {
+/// A standard UUID as text, lower-case with its four dashes, on the stack.
+fn uuid_text(bytes: &[u8; 16]) -> [u8; 36] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    // `ciscospark://us/` + the longest TYPE (15) + `/` + 36
-    let mut text = [0u8; 68];
+    let mut text = [0u8; 36];
     let mut n = 0;
-    for part in [&b"ciscospark://us/"[..], kind.as_str().as_bytes(), b"/"] {
-        text[n..n + part.len()].copy_from_slice(part);
-        n += part.len();
-    }
     for (i, byte) in bytes.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
             text[n] = b'-';
@@ -282,6 +268,19 @@ fn canonical<T>(kind: IdKind, bytes: &[u8; 16], f: impl FnOnce(&str) -> T) -> T 
         text[n] = HEX[usize::from(byte >> 4)];
         text[n + 1] = HEX[usize::from(byte & 15)];
         n += 2;
+    }
+    text
+}
+
+/// The canonical spelling of a standard UUID's ID, made on the stack and handed to `f`:
+/// a big run spells IDs millions of times.
+fn canonical<T>(kind: IdKind, bytes: &[u8; 16], f: impl FnOnce(&str) -> T) -> T {
+    // `ciscospark://us/` + the longest TYPE (15) + `/` + 36
+    let mut text = [0u8; 68];
+    let mut n = 0;
+    for part in [&b"ciscospark://us/"[..], kind.as_str().as_bytes(), b"/", &uuid_text(bytes)] {
+        text[n..n + part.len()].copy_from_slice(part);
+        n += part.len();
     }
     let mut out = [0u8; 92];
     let len = STANDARD_NO_PAD.encode_slice(&text[..n], &mut out).unwrap_or(0);
