@@ -38,9 +38,10 @@ use tokio_util::sync::CancellationToken;
 
 /// Run a parsed command line. `interrupt` is cancelled by the binary on SIGINT/SIGTERM.
 pub async fn run(inv: Invocation, interrupt: CancellationToken) -> Result<Outcome, Error> {
-    let (mode, file, job) = match inv.command {
+    let Invocation { command, base_url_on_command_line: url_given, file_only } = inv;
+    let (mode, file, job) = match command {
         Command::Sim(args) => {
-            logging::init(args.log.log_format.unwrap_or(cli::LogFormat::Text), args.log.verbosity());
+            logging::init(args.log.log_format, args.log.verbosity());
             return match args.command {
                 Some(SimCommand::Generate(g)) => commands::generate::run(g),
                 None => commands::sim::run(args, interrupt).await,
@@ -51,13 +52,13 @@ pub async fn run(inv: Invocation, interrupt: CancellationToken) -> Result<Outcom
         Command::Plan(a) => (Mode::Plan, a.desired, a.job),
         Command::Apply(a) => (Mode::Apply, a.desired, a.job),
         Command::Export(a) => {
-            let s = settings(&a.job, inv.base_url_on_command_line)?;
+            let s = settings(&a.job, url_given, &file_only)?;
             let recorder = Recorder::new("export");
             let end = commands::export::run(a, &s, &recorder, interrupt).await;
             return reported(&s, &recorder, end).await;
         }
     };
-    let s = settings(&job, inv.base_url_on_command_line)?;
+    let s = settings(&job, url_given, &file_only)?;
     let recorder = Recorder::new(mode.as_str());
     let end = match mode {
         Mode::Check => commands::check::run(&file, &s, &recorder),
@@ -82,12 +83,15 @@ async fn reported(s: &config::Settings, recorder: &Recorder, end: Result<Outcome
 }
 
 /// The job's settings, with logging set up from them.
-fn settings(job: &cli::JobArgs, base_url_on_command_line: bool) -> Result<config::Settings, Error> {
-    logging::set_json(job.log.log_format == Some(cli::LogFormat::Json));
+fn settings(
+    job: &cli::JobArgs,
+    base_url_on_command_line: bool,
+    file_only: &cli::FileOnly,
+) -> Result<config::Settings, Error> {
     if job.sandbox && base_url_on_command_line {
         return Err(Error::Usage("--sandbox and --base-url cannot be used together".into()));
     }
-    let s = config::Settings::resolve(job)?;
+    let s = config::Settings::resolve(job, file_only)?;
     logging::init(s.log_format, s.verbosity);
     Ok(s)
 }

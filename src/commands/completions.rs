@@ -1,9 +1,7 @@
 //! `completions SHELL`: the completion script clap_complete makes from the command line's
 //! own definition, so it never drifts from the options.
 
-use crate::cli::Cli;
 use crate::error::{Error, Outcome};
-use clap::CommandFactory;
 use clap_complete::Shell;
 use std::io::Write;
 
@@ -11,7 +9,7 @@ const BIN: &str = "ecbn-sync";
 
 pub(crate) fn run(shell: Shell) -> Result<Outcome, Error> {
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), BIN, &mut script);
+    clap_complete::generate(shell, &mut crate::cli::command(), BIN, &mut script);
     if shell == Shell::Bash {
         script = repair_bash(&script);
     }
