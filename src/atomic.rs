@@ -15,10 +15,20 @@ pub(crate) struct AtomicFile {
 
 impl AtomicFile {
     pub(crate) fn create(target: &Path) -> io::Result<AtomicFile> {
-        let dir = parent(target);
         // the mode of any new file (0666 less the umask), not a temp file's 0600: a
         // metrics file must be readable by node_exporter, a summary by whoever reads the CSV
-        let tmp = tempfile::Builder::new().permissions(new_file_mode()).tempfile_in(dir)?;
+        AtomicFile::with_mode(target, 0o666)
+    }
+
+    /// A file only its owner may read or write (0600): for secrets.
+    pub(crate) fn private(target: &Path) -> io::Result<AtomicFile> {
+        AtomicFile::with_mode(target, 0o600)
+    }
+
+    fn with_mode(target: &Path, mode: u32) -> io::Result<AtomicFile> {
+        use std::os::unix::fs::PermissionsExt;
+        let permissions = std::fs::Permissions::from_mode(mode);
+        let tmp = tempfile::Builder::new().permissions(permissions).tempfile_in(parent(target))?;
         Ok(AtomicFile { out: BufWriter::new(tmp), target: target.to_path_buf() })
     }
 
@@ -49,13 +59,6 @@ pub(crate) fn write_json(path: &Path, value: &impl serde::Serialize) -> io::Resu
     let mut f = AtomicFile::create(path)?;
     serde_json::to_writer_pretty(&mut f, value).map_err(io::Error::other)?;
     f.commit()
-}
-
-/// 0666: `open(2)` takes the umask off, as for any file a program creates (Unix only, as
-/// the binary's signal handling is).
-fn new_file_mode() -> std::fs::Permissions {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::Permissions::from_mode(0o666)
 }
 
 fn parent(path: &Path) -> &Path {
@@ -100,5 +103,10 @@ mod tests {
         write_json(&atomic, &1).unwrap();
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&atomic), mode(&plain));
+        let secret = d.path().join("secret");
+        let mut f = AtomicFile::private(&secret).unwrap();
+        f.write_all(b"s").unwrap();
+        f.commit().unwrap();
+        assert_eq!(mode(&secret), 0o600);
     }
 }

@@ -39,13 +39,97 @@ pub(crate) struct Notify {
     pub(crate) on: NotifyOn,
 }
 
+/// Where a run's access token comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Credentials {
+    /// A fixed access token: the variable `token_env`, or `token_file` (re-read on 401).
+    Fixed { token_env: String, token_file: Option<PathBuf> },
+    /// The OAuth refresh grant of an integration or a service app.
+    Grant(GrantConfig),
+}
+
+/// The refresh grant's parts (`[webex]` `client_id`, `client_secret_*`,
+/// `refresh_token_file`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GrantConfig {
+    pub(crate) client_id: String,
+    pub(crate) secret: SecretFrom,
+    pub(crate) refresh_token_file: PathBuf,
+    pub(crate) cache_file: PathBuf,
+    pub(crate) token_url: String,
+    /// Refresh when less than this is left of the access token's life.
+    pub(crate) margin: Duration,
+    /// Warn when the refresh token expires within this.
+    pub(crate) warn_within: Duration,
+}
+
+/// Where the client secret is read: a variable, or a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SecretFrom {
+    Env(String),
+    File(PathBuf),
+}
+
+impl Credentials {
+    /// A fixed token, or a refresh grant with all its parts; both, or a grant missing a
+    /// part, is a configuration error naming them.
+    fn of(g: &JobArgs) -> Result<Credentials, ConfigError> {
+        let grant_named = g.client_id.is_some() || g.client_secret_file.is_some() || g.refresh_token_file.is_some();
+        if !grant_named {
+            return Ok(Credentials::Fixed { token_env: g.token_env.clone(), token_file: g.token_file.clone() });
+        }
+        let fixed = match &g.token_file {
+            Some(f) => Some(format!("token_file ({})", f.display())),
+            None => std::env::var_os(&g.token_env)
+                .filter(|v| !v.is_empty())
+                .map(|_| format!("the variable {} (token_env)", g.token_env)),
+        };
+        if let Some(fixed) = fixed {
+            return Err(ConfigError::Invalid(format!(
+                "both a fixed token ({fixed}) and a refresh grant (client_id, refresh_token_file) are configured; use one"
+            )));
+        }
+        let missing = |part: &str| {
+            ConfigError::Invalid(format!(
+                "the refresh grant is missing {part} (client_id, the client secret and refresh_token_file are all needed)"
+            ))
+        };
+        let client_id = g.client_id.clone().filter(|c| !c.trim().is_empty()).ok_or_else(|| missing("client_id"))?;
+        let refresh_token_file = g.refresh_token_file.clone().ok_or_else(|| missing("refresh_token_file"))?;
+        let cache_file = g.token_cache_file.clone().unwrap_or_else(|| {
+            let mut p = refresh_token_file.clone().into_os_string();
+            p.push(".cache");
+            p.into()
+        });
+        let token_url = match &g.token_url {
+            Some(u) => u.clone(),
+            None => format!("{}{}", g.base_url.trim_end_matches('/'), crate::wire::routes::ACCESS_TOKEN),
+        };
+        let secret = match &g.client_secret_file {
+            Some(f) => SecretFrom::File(f.clone()),
+            None => SecretFrom::Env(g.client_secret_env.clone()),
+        };
+        let margin = Duration::from_secs(g.refresh_margin_secs);
+        let warn_within = Duration::from_secs(g.refresh_warn_days.saturating_mul(86_400));
+        Ok(Credentials::Grant(GrantConfig {
+            client_id,
+            secret,
+            refresh_token_file,
+            cache_file,
+            token_url,
+            margin,
+            warn_within,
+        }))
+    }
+}
+
 /// Everything a run needs to know, resolved.
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     pub(crate) base_url: String,
     pub(crate) org_id: Option<String>,
-    pub(crate) token_env: String,
-    pub(crate) token_file: Option<PathBuf>,
+    /// Where the run's access token comes from.
+    pub(crate) credentials: Credentials,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) rate: Rate,
@@ -67,6 +151,8 @@ pub(crate) struct Settings {
     pub(crate) log_format: LogFormat,
     pub(crate) default_country: Country,
     pub(crate) sheet: Option<String>,
+    /// Delete this tool's report files older than this many days (0: keep all).
+    pub(crate) keep_reports_days: u64,
     pub(crate) limit: Option<u64>,
     pub(crate) detailed_exitcode: bool,
     pub(crate) sandbox: bool,
@@ -81,8 +167,7 @@ impl Settings {
         let s = Settings {
             base_url: g.base_url.clone(),
             org_id: g.org_id.clone().filter(|s| !s.trim().is_empty()),
-            token_env: g.token_env.clone(),
-            token_file: g.token_file.clone(),
+            credentials: Credentials::of(g)?,
             timeout: secs(g.timeout_secs),
             connect_timeout: secs(g.connect_timeout_secs),
             rate: match g.rate {
@@ -108,6 +193,7 @@ impl Settings {
             log_format: g.log.log_format,
             default_country: g.default_country,
             sheet: g.sheet.clone(),
+            keep_reports_days: g.keep_reports_days,
             limit: g.limit,
             detailed_exitcode: g.detailed_exitcode,
             sandbox: g.sandbox,
@@ -115,6 +201,9 @@ impl Settings {
         };
         if !s.sandbox {
             check_base_url(&s.base_url)?;
+            if let Credentials::Grant(grant) = &s.credentials {
+                check_base_url(&grant.token_url).map_err(|e| ConfigError::Invalid(format!("token_url: {e}")))?;
+            }
         }
         Ok(s)
     }

@@ -46,6 +46,10 @@ pub enum Error {
     File(#[from] FileError),
     #[error("{path}: {count} invalid rows; nothing was sent")]
     InvalidRows { path: String, count: u64 },
+    #[error(
+        "{path}: {count} rows could not be resolved or were refused; nothing was written. The other {others} rows would have been reconciled: to write them without these, use --skip-invalid (config skip_invalid = true)"
+    )]
+    UnresolvedRows { path: String, count: u64, others: usize },
     #[error(transparent)]
     Token(#[from] TokenError),
     #[error(transparent)]
@@ -77,6 +81,7 @@ impl Error {
             Error::Lock(LockError::Held { .. }) => 75,
             Error::File(_)
             | Error::InvalidRows { .. }
+            | Error::UnresolvedRows { .. }
             | Error::Sim(SimError::Fixture { .. } | SimError::Inconsistent { .. }) => 65,
             Error::TooManyChanges { .. } => 69,
             Error::Interrupted => 130,
@@ -127,6 +132,7 @@ mod tests {
         assert_eq!(Error::Interrupted.exit_code(), 130);
         assert_eq!(Error::TooManyChanges { changes: 2, max: 1 }.exit_code(), 69);
         assert_eq!(Error::InvalidRows { path: "f".into(), count: 1 }.exit_code(), 65);
+        assert_eq!(Error::UnresolvedRows { path: "f".into(), count: 1, others: 2 }.exit_code(), 65);
         let held = LockError::Held { path: "p".into(), holder: "h".into() };
         assert_eq!(Error::Lock(held).exit_code(), 75);
         assert_eq!(Error::Api(Fatal::Outage("down".into())).exit_code(), 1);

@@ -28,8 +28,8 @@ pub use desired::FileError;
 pub use error::{Error, Outcome, exit_code};
 pub use sim::SimError;
 pub use sim::org::OrgError;
+pub use webex::auth::TokenError;
 pub use webex::error::Fatal;
-pub use webex::token::TokenError;
 
 use cli::{Command, Invocation, SimCommand};
 use commands::Mode;
@@ -48,6 +48,10 @@ pub async fn run(inv: Invocation, interrupt: CancellationToken) -> Result<Outcom
             };
         }
         Command::Completions(a) => return commands::completions::run(a.shell),
+        Command::Auth(cli::AuthArgs { command: cli::AuthCommand::Status(a) }) => {
+            let s = settings(&a.job, url_given, &file_only)?;
+            return commands::auth::run(&a, &s, interrupt).await;
+        }
         Command::Check(a) => (Mode::Check, a.desired, a.job),
         Command::Plan(a) => (Mode::Plan, a.desired, a.job),
         Command::Apply(a) => (Mode::Apply, a.desired, a.job),
@@ -68,16 +72,31 @@ pub async fn run(inv: Invocation, interrupt: CancellationToken) -> Result<Outcom
 }
 
 /// After every run that got past the command line, the configuration and the lock: the
-/// metrics file and the notification. Neither changes how the run ended.
+/// refresh token's warning, the metrics file, the notification and the old reports'
+/// deletion. None of them changes how the run ended.
 async fn reported(s: &config::Settings, recorder: &Recorder, end: Result<Outcome, Error>) -> Result<Outcome, Error> {
     if matches!(end, Err(Error::Lock(_) | Error::Usage(_))) {
         return end;
     }
+    let grant = match &s.credentials {
+        config::Credentials::Grant(g) if !s.sandbox && recorder.mode() != "check" => Some(g),
+        _ => None,
+    };
+    let tokens = grant.map(webex::auth::cache::GrantStatus::read);
+    let now = webex::auth::cache::unix_now();
+    let warning = grant.zip(tokens.as_ref()).and_then(|(g, t)| t.warning(now, g.warn_within));
+    if let Some(w) = &warning {
+        tracing::warn!("{w}");
+    }
     if let Some(path) = &s.metrics_file {
-        report::metrics::write(path, recorder, &end);
+        report::metrics::write(path, recorder, &end, tokens.as_ref());
     }
     if let Some(notify) = &s.notify {
-        commands::notify::send(s, notify, recorder, &end).await;
+        let about = report::notify::About::here(s.org_id.clone(), warning);
+        commands::notify::send(s, notify, recorder, &end, &about).await;
+    }
+    if s.keep_reports_days > 0 {
+        report::housekeeping::sweep(&s.report_dir, s.keep_reports_days, std::time::SystemTime::now());
     }
     end
 }

@@ -15,8 +15,9 @@ fn main() {
             tokio::spawn(watch_signals(interrupt.clone()));
             ecbn_sync::run(invocation, interrupt).await
         });
-        // don't wait for in-flight tasks of a stopped run
-        runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+        // every file is written and the sandbox saved by now: don't wait for the tasks
+        // left (idle HTTP connections, requests of a stopped run)
+        runtime.shutdown_background();
         result
     });
     if let Err(e) = &result {

@@ -69,6 +69,44 @@ pub(crate) struct MessagePost {
     pub text: Option<String>,
 }
 
+/// The answer of `POST /access_token` (the OAuth refresh grant). Its `Debug` shows no
+/// token.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct AccessToken {
+    pub access_token: String,
+    /// Seconds the access token lives.
+    pub expires_in: u64,
+    /// The refresh token to use next time (the same value unless the server rotated it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_in: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessToken")
+            .field("expires_in", &self.expires_in)
+            .field("refresh_token_expires_in", &self.refresh_token_expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `GET /people/me`: whom a token acts for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Me {
+    pub id: String,
+    #[serde(default)]
+    pub display_name: String,
+    #[serde(default)]
+    pub emails: Vec<String>,
+    #[serde(default)]
+    pub org_id: String,
+}
+
 /// The most a message's text may hold, in bytes [doc].
 pub(crate) const MESSAGE_MAX_BYTES: usize = 7439;
 
@@ -366,6 +404,8 @@ pub(crate) mod routes {
     pub(crate) const WORKSPACES: &str = "/workspaces";
     pub(crate) const VIRTUAL_LINES: &str = "/telephony/config/virtualLines";
     pub(crate) const MESSAGES: &str = "/messages";
+    pub(crate) const ACCESS_TOKEN: &str = "/access_token";
+    pub(crate) const ME: &str = "/people/me";
 }
 
 #[cfg(test)]

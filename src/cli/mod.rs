@@ -31,10 +31,33 @@ pub enum Command {
     Apply(FileArgs),
     /// Write the current state as a desired-state file
     Export(ExportArgs),
+    /// Where the token comes from and when it expires
+    Auth(AuthArgs),
     /// Run the Webex Calling simulator
     Sim(SimArgs),
     /// Print a shell completion script (e.g. `source <(ecbn-sync completions bash)`)
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    #[command(subcommand)]
+    pub command: AuthCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Where the token comes from and the cached expiry instants (no request)
+    Status(AuthStatusArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AuthStatusArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
+    /// Also ask the API whom the token acts for (GET /people/me; exit 1 on 401)
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]
@@ -153,6 +176,17 @@ pub struct SimArgs {
     /// Keep the state in this file across restarts
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// Seconds an access token minted by POST /access_token lives
+    #[arg(long, default_value_t = crate::sim::oauth::ACCESS_TOKEN_TTL_SECS, value_name = "S",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub access_token_ttl: u64,
+    /// Seconds a refresh token lives after its last use
+    #[arg(long, default_value_t = crate::sim::oauth::REFRESH_TOKEN_TTL_SECS, value_name = "S",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub refresh_token_ttl: u64,
+    /// Answer every refresh with a new refresh token (the old one works until the new one is used)
+    #[arg(long)]
+    pub rotate_refresh_tokens: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,13 +229,24 @@ pub(crate) fn command() -> clap::Command {
         }
         _ => a,
     };
-    let mut cmd = Cli::command().mut_args(with_env);
-    let names: Vec<String> = cmd.get_subcommands().map(|c| c.get_name().to_string()).collect();
-    for name in names {
-        cmd = cmd.mut_subcommand(name, |c| c.mut_args(with_env));
-    }
+    let cmd = map_args(Cli::command(), &with_env);
     // the simulator's log format is no key of its configuration (it has none)
     cmd.mut_subcommand("sim", |c| c.mut_arg("log_format", |a| a.help_heading(None)))
+}
+
+/// `f` on every argument of `cmd` and of its subcommands, at any depth.
+fn map_args(cmd: clap::Command, f: &impl Fn(clap::Arg) -> clap::Arg) -> clap::Command {
+    let mut cmd = cmd.mut_args(f);
+    let names: Vec<String> = cmd.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    for name in names {
+        cmd = cmd.mut_subcommand(name, |c| map_args(c, f));
+    }
+    cmd
+}
+
+/// `cmd` and its subcommands, at any depth.
+fn all_commands(cmd: &clap::Command) -> Vec<&clap::Command> {
+    std::iter::once(cmd).chain(cmd.get_subcommands().flat_map(all_commands)).collect()
 }
 
 mod file;

@@ -81,6 +81,30 @@ pub struct JobArgs {
     /// File holding a fixed access token (re-read on 401, for rotation)
     #[arg(long, value_name = "PATH", help_heading = WEBEX)]
     pub(crate) token_file: Option<PathBuf>,
+    /// Refresh grant: the integration's or service app's client ID
+    #[arg(long, value_name = "ID", help_heading = WEBEX)]
+    pub(crate) client_id: Option<String>,
+    /// Refresh grant: the variable holding the client secret
+    #[arg(long, value_name = "NAME", default_value = "WEBEX_CLIENT_SECRET", help_heading = WEBEX)]
+    pub(crate) client_secret_env: String,
+    /// Refresh grant: or a file holding the client secret
+    #[arg(long, value_name = "PATH", help_heading = WEBEX)]
+    pub(crate) client_secret_file: Option<PathBuf>,
+    /// Refresh grant: the file holding the refresh token (rewritten when Webex rotates it)
+    #[arg(long, value_name = "PATH", help_heading = WEBEX)]
+    pub(crate) refresh_token_file: Option<PathBuf>,
+    /// Refresh grant: the access token and its expiry [default: <refresh_token_file>.cache]
+    #[arg(long, value_name = "PATH", help_heading = WEBEX)]
+    pub(crate) token_cache_file: Option<PathBuf>,
+    /// Refresh grant: the token endpoint [default: <base_url>/access_token]
+    #[arg(long, value_name = "URL", value_parser = url, help_heading = WEBEX)]
+    pub(crate) token_url: Option<String>,
+    /// Refresh grant: refresh when less than this much of the access token's life is left
+    #[arg(long, value_name = "S", default_value = "3600", help_heading = WEBEX)]
+    pub(crate) refresh_margin_secs: u64,
+    /// Refresh grant: warn this many days before the refresh token expires
+    #[arg(long, value_name = "DAYS", default_value = "14", help_heading = WEBEX)]
+    pub(crate) refresh_warn_days: u64,
     /// Seconds a whole answer may take
     #[arg(long, value_name = "S", default_value = "30", value_parser = clap::value_parser!(u64).range(1..), help_heading = WEBEX)]
     pub(crate) timeout_secs: u64,
@@ -140,6 +164,9 @@ pub struct JobArgs {
     /// Country of phone numbers written without a country code
     #[arg(long, value_name = "CC", default_value = "US", value_parser = country, help_heading = RUN)]
     pub(crate) default_country: Country,
+    /// Delete this tool's report files older than this many days after each run; 0 = keep all
+    #[arg(long, value_name = "DAYS", default_value = "0", help_heading = RUN)]
+    pub(crate) keep_reports_days: u64,
     #[command(flatten)]
     pub(crate) log: LogArgs,
 

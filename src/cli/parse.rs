@@ -57,6 +57,12 @@ pub fn parse_from(argv: impl IntoIterator<Item = OsString>) -> Result<Invocation
         (Command::Plan(a), Some(m)) => Command::Plan(super::FileArgs { job: resolved(m)?, ..a }),
         (Command::Apply(a), Some(m)) => Command::Apply(super::FileArgs { job: resolved(m)?, ..a }),
         (Command::Export(a), Some(m)) => Command::Export(super::ExportArgs { job: resolved(m)?, ..a }),
+        (Command::Auth(a), Some(m)) => {
+            let super::AuthCommand::Status(s) = a.command;
+            let m = m.subcommand().map_or(m, |(_, m)| m);
+            let status = super::AuthStatusArgs { job: resolved(m)?, ..s };
+            Command::Auth(super::AuthArgs { command: super::AuthCommand::Status(status) })
+        }
         (c, _) => {
             let given: Vec<String> = matches
                 .ids()
@@ -190,12 +196,7 @@ fn command_for(argv: &[OsString]) -> clap::Command {
         (Some(long), Some(var)) if given(long) || empty(var) => a.env(None::<&str>),
         _ => a,
     };
-    let mut cmd = super::command().mut_args(strip);
-    let names: Vec<String> = cmd.get_subcommands().map(|c| c.get_name().to_string()).collect();
-    for name in names {
-        cmd = cmd.mut_subcommand(name, |c| c.mut_args(strip));
-    }
-    cmd
+    super::map_args(super::command(), &strip)
 }
 
 /// Whether `value` is one `arg` accepts: the reason clap gives when it is not.
@@ -212,7 +213,7 @@ pub(super) fn refusal(arg: &clap::Arg, value: &std::ffi::OsStr) -> Option<String
 /// the variable; clap would report it as a bad option without naming it. Each value is
 /// checked with its option's own parser (options on the command line read none).
 fn check_env(cmd: &clap::Command) -> Result<(), Error> {
-    for c in std::iter::once(cmd).chain(cmd.get_subcommands()) {
+    for c in super::all_commands(cmd) {
         for arg in c.get_arguments().filter(|a| table_of(a.get_help_heading()).is_some()) {
             let Some(var) = arg.get_env() else { continue };
             let Some(value) = std::env::var_os(var).filter(|v| !v.is_empty()) else { continue };

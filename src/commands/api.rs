@@ -27,13 +27,14 @@ impl Api {
                 faults: Default::default(),
                 seed: 1,
                 state_file: Some(state.clone()),
+                tokens: Default::default(),
             })
             .await
             .context("cannot start the sandbox")?;
             tracing::info!(url = %running.base_url(), "sandbox: simulator started; state in {}", state.display());
             (running.base_url(), TokenSource::new(Secret::new(token), None), Some(running))
         } else {
-            let token = TokenSource::load(&s.token_env, s.token_file.as_deref())?;
+            let token = TokenSource::load(&s.credentials)?;
             (s.base_url.clone(), token, None)
         };
         let config = transport_config(s, &base_url)?;

@@ -1,6 +1,7 @@
 //! One module per command, each reading top to bottom: what the command does, in order.
 //! `lib.rs` only dispatches here.
 
+pub(crate) mod auth;
 pub(crate) mod check;
 pub(crate) mod completions;
 pub(crate) mod export;

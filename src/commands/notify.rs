@@ -6,8 +6,9 @@
 //! a warning: it never changes the exit code and never touches the reports.
 
 use super::api::transport_config;
-use crate::config::{Notify, Settings};
+use crate::config::{Credentials, Notify, Settings};
 use crate::error::{Error, Outcome};
+use crate::report::notify::About;
 use crate::report::{Recorder, notify};
 use crate::webex::{Client, TokenSource, Transport};
 use crate::wire::MessagePost;
@@ -15,12 +16,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-pub(crate) async fn send(s: &Settings, n: &Notify, recorder: &Recorder, end: &Result<Outcome, Error>) {
+pub(crate) async fn send(s: &Settings, n: &Notify, recorder: &Recorder, end: &Result<Outcome, Error>, about: &About) {
     let record = recorder.taken();
-    if !notify::wanted(n.on, end, record.as_ref()) {
+    if !notify::wanted(n.on, end, record.as_ref(), about) {
         return;
     }
-    let markdown = notify::markdown(recorder.mode(), end, record.as_ref());
+    let markdown = notify::markdown(recorder.mode(), end, record.as_ref(), about);
     if s.sandbox {
         // the sandbox's simulator is gone by now, and the room is not the sandbox's
         tracing::info!(room = %n.room_id, "sandbox: the notification is not sent; it reads:\n{markdown}");
@@ -35,8 +36,8 @@ pub(crate) async fn send(s: &Settings, n: &Notify, recorder: &Recorder, end: &Re
 
 async fn post(s: &Settings, n: &Notify, body: &MessagePost) -> Result<(), String> {
     let token = match &n.token_env {
-        Some(var) => TokenSource::load(var, None),
-        None => TokenSource::load(&s.token_env, s.token_file.as_deref()),
+        Some(var) => TokenSource::load(&Credentials::Fixed { token_env: var.clone(), token_file: None }),
+        None => TokenSource::load(&s.credentials),
     }
     .map_err(|e| e.to_string())?;
     let mut config = transport_config(s, &s.base_url).map_err(|e| e.to_string())?;

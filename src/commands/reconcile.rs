@@ -109,7 +109,9 @@ async fn reconcile(
         abandon(sink, ready, Held::RunStopped);
         return (Err(e), false);
     }
-    if let Some(e) = report_invalid(sink, invalid, s.skip_invalid) {
+    // nightly policy: rows that no longer resolve (someone left) never hide the rest in
+    // `plan`; `apply` stops before any write unless told to go on without them
+    if let Some(e) = report_unresolved(sink, invalid, mode, s, ready.len()) {
         abandon(sink, ready, Held::UnresolvedRows);
         return (Err(e), false);
     }
@@ -144,7 +146,7 @@ async fn reconcile(
             let selected = r.stage.want.setting.selected();
             (r, RowErrors::one(Field::Selected, Problem::NoCallback(selected)))
         });
-        if let Some(e) = report_invalid(sink, refused.collect(), s.skip_invalid) {
+        if let Some(e) = report_unresolved(sink, refused.collect(), mode, s, to_write.len()) {
             hold(sink, mode, to_write, Held::NoCallbackRows);
             return (Err(e), rerun_needed);
         }
@@ -211,6 +213,22 @@ fn report_invalid<S: Stage>(sink: &mut Sink, rows: Vec<(Row<S>, RowErrors)>, ski
         sink.finish(r, Verdict::Invalid(e));
     }
     (count > 0 && !skip_invalid).then(|| Error::InvalidRows { path: sink.desired_file().to_string(), count })
+}
+
+/// Rows found invalid once the API was asked (resolution, `--require-callback`), each on
+/// stderr and in the report. `plan` goes on without them (exit 3); `apply` without
+/// `skip_invalid` stops before any write, saying how many `others` it would have
+/// reconciled.
+fn report_unresolved<S: Stage>(
+    sink: &mut Sink,
+    rows: Vec<(Row<S>, RowErrors)>,
+    mode: Mode,
+    s: &Settings,
+    others: usize,
+) -> Option<Error> {
+    let count = rows.len() as u64;
+    report_invalid(sink, rows, s.skip_invalid || mode == Mode::Plan)?;
+    Some(Error::UnresolvedRows { path: sink.desired_file().to_string(), count, others })
 }
 
 /// Changes a guard holds back: `plan` still shows them as `would_update`.

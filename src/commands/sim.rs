@@ -36,7 +36,12 @@ pub(crate) async fn run(args: SimArgs, interrupt: CancellationToken) -> Result<O
         return Err(Error::Usage("sim needs --fixture FILE (or `sim generate`)".into()));
     };
     let fixture = sim::load_fixture(&path)?;
-    let options = sim::SimOptions { fixture, bind: args.bind, faults, seed: args.seed, state_file: args.state };
+    let tokens = sim::oauth::TokenPolicy {
+        access_ttl: args.access_token_ttl,
+        refresh_ttl: args.refresh_token_ttl,
+        rotate: args.rotate_refresh_tokens,
+    };
+    let options = sim::SimOptions { fixture, bind: args.bind, faults, seed: args.seed, state_file: args.state, tokens };
     let running = sim::start(options).await?;
     {
         let mut out = std::io::stdout().lock();

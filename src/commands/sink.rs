@@ -74,7 +74,7 @@ impl Sink {
         Ok(Sink {
             mode,
             reports,
-            printer: Printer::new(s.verbosity < 0),
+            printer: Printer::new(s.verbosity < 0, s.log_format == crate::cli::LogFormat::Json),
             counts: BTreeMap::new(),
             counts_by_kind: BTreeMap::new(),
             predicted: BTreeMap::new(),

@@ -8,13 +8,14 @@ use super::Summary;
 use super::recorder::Recorder;
 use crate::atomic::AtomicFile;
 use crate::error::{Error, Outcome};
+use crate::webex::auth::cache::GrantStatus;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The metric families, in the file's order, with their help text.
-const FAMILIES: [(&str, &str); 8] = [
+const FAMILIES: [(&str, &str); 10] = [
     ("ecbn_sync_last_run_timestamp_seconds", "When the last run of this mode ended (Unix time)."),
     ("ecbn_sync_last_success_timestamp_seconds", "When the last run of this mode that exited 0 or 2 ended."),
     ("ecbn_sync_exit_code", "Exit code of the last run of this mode."),
@@ -23,6 +24,8 @@ const FAMILIES: [(&str, &str); 8] = [
     ("ecbn_sync_responses", "Responses of the last run by HTTP status (or dropped/timeout)."),
     ("ecbn_sync_duration_seconds", "Wall time of the last run."),
     ("ecbn_sync_rerun_needed", "1 when the last run freed members that the next run can write."),
+    ("ecbn_sync_access_token_expiry_timestamp_seconds", "When the refresh grant's access token expires (Unix time)."),
+    ("ecbn_sync_refresh_token_expiry_timestamp_seconds", "When the refresh grant's refresh token expires (Unix time)."),
 ];
 const LAST_SUCCESS: &str = "ecbn_sync_last_success_timestamp_seconds";
 
@@ -62,12 +65,22 @@ impl Figures {
 /// Write the metrics file for a run that ended with `end`. A file that cannot be written
 /// is logged; the run's exit code stays what the summary says (the alert on a stale
 /// `last_success` still fires).
-pub(crate) fn write(path: &Path, rec: &Recorder, end: &Result<Outcome, Error>) {
+pub(crate) fn write(path: &Path, rec: &Recorder, end: &Result<Outcome, Error>, tokens: Option<&GrantStatus>) {
     let figures = rec.taken().map(|r| Figures::of(&r.summary)).unwrap_or_default();
     let now = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
     let code = crate::error::exit_code(end);
     let old = std::fs::read_to_string(path).unwrap_or_default();
-    let text = render(&old, rec.mode(), &samples(rec, &figures, now, code));
+    let mut samples = samples(rec, &figures, now, code);
+    if let Some(t) = tokens {
+        let expiries = [
+            ("ecbn_sync_access_token_expiry_timestamp_seconds", t.access_token_expires_at),
+            ("ecbn_sync_refresh_token_expiry_timestamp_seconds", t.refresh_token_expires_at),
+        ];
+        for (name, at) in expiries {
+            samples.extend(at.map(|at| Sample::new(name, rec.mode(), &[], at.to_string())));
+        }
+    }
+    let text = render(&old, rec.mode(), &samples);
     let written = AtomicFile::create(path).and_then(|mut f| {
         f.write_all(text.as_bytes())?;
         f.commit()

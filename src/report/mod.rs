@@ -3,6 +3,7 @@
 
 mod appender;
 mod files;
+pub(crate) mod housekeeping;
 pub(crate) mod html;
 pub(crate) mod metrics;
 pub(crate) mod names;

@@ -10,8 +10,31 @@ use crate::wire::MESSAGE_MAX_BYTES;
 /// Longest quoted problem line, in characters.
 const PROBLEM_MAX: usize = 300;
 
-/// Whether a run that ended with `end` is worth a message under `on`.
-pub(crate) fn wanted(on: NotifyOn, end: &Result<Outcome, Error>, record: Option<&Record>) -> bool {
+/// Where a run ran and what it must warn of, for the message.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct About {
+    pub(crate) host: String,
+    pub(crate) org_id: Option<String>,
+    /// A warning sent whatever `on` says (a refresh token near its end).
+    pub(crate) warning: Option<String>,
+}
+
+impl About {
+    /// This machine's name (`/proc/sys/kernel/hostname`, else `/etc/hostname`).
+    pub(crate) fn here(org_id: Option<String>, warning: Option<String>) -> About {
+        let host = ["/proc/sys/kernel/hostname", "/etc/hostname"]
+            .iter()
+            .find_map(|p| std::fs::read_to_string(p).ok().map(|h| h.trim().to_string()).filter(|h| !h.is_empty()))
+            .unwrap_or_else(|| "an unknown host".into());
+        About { host, org_id, warning }
+    }
+}
+
+/// Whether a run that ended with `end` is worth a message under `on` (a warning always is).
+pub(crate) fn wanted(on: NotifyOn, end: &Result<Outcome, Error>, record: Option<&Record>, about: &About) -> bool {
+    if about.warning.is_some() {
+        return true;
+    }
     let failed = !matches!(exit_code(end), 0 | 2);
     let changed = record.is_some_and(|r| {
         Action::RUN.iter().filter(|a| a.is_change()).any(|a| r.summary.counts.get(a.as_str()).is_some_and(|n| *n > 0))
@@ -24,14 +47,18 @@ pub(crate) fn wanted(on: NotifyOn, end: &Result<Outcome, Error>, record: Option<
 }
 
 /// The Markdown message, at most `MESSAGE_MAX_BYTES` long.
-pub(crate) fn markdown(mode: &str, end: &Result<Outcome, Error>, record: Option<&Record>) -> String {
+pub(crate) fn markdown(mode: &str, end: &Result<Outcome, Error>, record: Option<&Record>, about: &About) -> String {
     let how = match end {
         Ok(Outcome::Clean) => "done".to_string(),
         Ok(Outcome::ChangesPending) => "changes pending".to_string(),
         Ok(Outcome::Partial) => "done, but some rows failed or were invalid".to_string(),
         Err(e) => quoted(&e.to_string()),
     };
-    let mut text = format!("**ecbn-sync {mode}**: exit {} ({how})\n", exit_code(end));
+    let org = about.org_id.as_deref().map(|o| format!(" for org {}", quoted(o))).unwrap_or_default();
+    let mut text = format!("**ecbn-sync {mode}** on {}{org}: exit {} ({how})\n", quoted(&about.host), exit_code(end));
+    if let Some(w) = &about.warning {
+        text.push_str(&format!("\n**Warning:** {}\n", quoted(w)));
+    }
     let Some(r) = record else { return text };
     let counts: Vec<String> =
         r.summary.counts.iter().filter(|(_, n)| **n > 0).map(|(a, n)| format!("{a} {n}")).collect();
@@ -98,19 +125,27 @@ pub(crate) mod tests {
     #[test]
     fn a_message_says_how_the_run_ended_and_quotes_what_came_from_outside() {
         let r = record(&[("updated", 7), ("in_sync", 5), ("failed", 1)], vec!["line 3 `x`: *boom*".into()]);
-        let m = markdown("apply", &Ok(Outcome::Partial), Some(&r));
-        assert!(m.starts_with("**ecbn-sync apply**: exit 3 (done, but some rows failed or were invalid)\n"), "{m}");
+        let about = About { host: "night-1".into(), org_id: Some("ORG".into()), warning: None };
+        let m = markdown("apply", &Ok(Outcome::Partial), Some(&r), &about);
+        assert!(
+            m.starts_with(
+                "**ecbn-sync apply** on `night-1` for org `ORG`: exit 3 (done, but some rows failed or were invalid)\n"
+            ),
+            "{m}"
+        );
         assert!(m.contains("13 rows: failed 1, in_sync 5, updated 7"), "{m}");
         assert!(m.contains("`r/ecbn-apply-T.csv`"), "{m}");
         assert!(m.contains("- `line 3 'x': *boom*`"), "{m}");
-        let stopped = markdown("apply", &Err(Error::Interrupted), None);
-        assert!(stopped.starts_with("**ecbn-sync apply**: exit 130 (`interrupted:"), "{stopped}");
+        let about = About { host: "h".into(), org_id: None, warning: Some("the refresh token expires".into()) };
+        let stopped = markdown("apply", &Err(Error::Interrupted), None, &about);
+        assert!(stopped.starts_with("**ecbn-sync apply** on `h`: exit 130 (`interrupted:"), "{stopped}");
+        assert!(stopped.contains("**Warning:** `the refresh token expires`"), "{stopped}");
     }
 
     #[test]
     fn a_message_never_exceeds_the_limit() {
         let many: Vec<String> = (0..100).map(|i| format!("line {i} {}", "x".repeat(400))).collect();
-        let m = markdown("apply", &Ok(Outcome::Partial), Some(&record(&[("failed", 100)], many)));
+        let m = markdown("apply", &Ok(Outcome::Partial), Some(&record(&[("failed", 100)], many)), &About::default());
         assert!(m.len() <= MESSAGE_MAX_BYTES, "{}", m.len());
         assert!(m.trim_end().ends_with("more"), "{m}");
     }
@@ -121,12 +156,15 @@ pub(crate) mod tests {
         let busy = record(&[("would_update", 1)], vec![]);
         let ok = Ok(Outcome::Clean);
         let failed = Err(Error::Interrupted);
-        assert!(wanted(NotifyOn::Always, &ok, Some(&quiet)));
-        assert!(!wanted(NotifyOn::Failure, &ok, Some(&busy)));
-        assert!(wanted(NotifyOn::Failure, &failed, None));
-        assert!(!wanted(NotifyOn::Change, &ok, Some(&quiet)));
-        assert!(wanted(NotifyOn::Change, &ok, Some(&busy)));
-        assert!(wanted(NotifyOn::Change, &failed, Some(&quiet)));
-        assert!(!wanted(NotifyOn::Failure, &Ok(Outcome::ChangesPending), None));
+        let a = About::default();
+        assert!(wanted(NotifyOn::Always, &ok, Some(&quiet), &a));
+        assert!(!wanted(NotifyOn::Failure, &ok, Some(&busy), &a));
+        assert!(wanted(NotifyOn::Failure, &failed, None, &a));
+        assert!(!wanted(NotifyOn::Change, &ok, Some(&quiet), &a));
+        assert!(wanted(NotifyOn::Change, &ok, Some(&busy), &a));
+        assert!(wanted(NotifyOn::Change, &failed, Some(&quiet), &a));
+        assert!(!wanted(NotifyOn::Failure, &Ok(Outcome::ChangesPending), None, &a));
+        let warned = About { warning: Some("w".into()), ..About::default() };
+        assert!(wanted(NotifyOn::Failure, &ok, Some(&quiet), &warned), "a warning whatever `on` says");
     }
 }

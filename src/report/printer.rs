@@ -5,11 +5,14 @@ use std::io::{self, Write};
 
 pub(crate) struct Printer {
     quiet: bool,
+    /// Logs are JSON: a quiet run then prints nothing on stdout, so a journal that takes
+    /// both streams holds JSON lines only.
+    json: bool,
 }
 
 impl Printer {
-    pub(crate) fn new(quiet: bool) -> Printer {
-        Printer { quiet }
+    pub(crate) fn new(quiet: bool, json: bool) -> Printer {
+        Printer { quiet, json }
     }
 
     pub(crate) fn line(&self, s: &str) {
@@ -18,9 +21,12 @@ impl Printer {
         }
     }
 
-    /// The summary line is printed even when quiet: scripts read it.
+    /// The summary line is printed even when quiet (scripts read it), unless logs are
+    /// JSON too.
     pub(crate) fn summary(&self, s: &str) {
-        print_line(s);
+        if !(self.quiet && self.json) {
+            print_line(s);
+        }
     }
 }
 

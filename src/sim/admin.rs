@@ -82,9 +82,25 @@ pub(super) async fn admin_tokens(State(st): State<Arc<SimState>>, Json(t): Json<
         world.revoke(&t.token);
         return StatusCode::NO_CONTENT.into_response();
     };
-    let spec = TokenSpec { token: t.token, scopes, home_org_id: t.home_org_id, orgs: t.orgs };
+    let spec = TokenSpec { token: t.token, scopes, home_org_id: t.home_org_id, orgs: t.orgs, expires_at: None };
     match world.set_token(spec) {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
     }
+}
+
+/// The simulator's clock: `{"now": unix seconds, "offset_secs": how far it was moved}`.
+pub(super) async fn admin_clock(State(st): State<Arc<SimState>>) -> Response {
+    Json(serde_json::json!({"now": st.clock.now(), "offset_secs": st.clock.offset()})).into_response()
+}
+
+#[derive(Deserialize)]
+pub(super) struct ClockChange {
+    advance_secs: u64,
+}
+
+/// Move the clock of every expiry forward (`{"advance_secs": N}`).
+pub(super) async fn admin_clock_advance(State(st): State<Arc<SimState>>, Json(c): Json<ClockChange>) -> Response {
+    st.clock.advance(c.advance_secs);
+    admin_clock(State(st)).await
 }

@@ -12,6 +12,8 @@ pub(crate) enum FixtureFile {
         orgs: Vec<Fixture>,
         #[serde(default)]
         tokens: Vec<TokenSpec>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        clients: Vec<ClientSpec>,
     },
     Single(Fixture),
 }
@@ -22,6 +24,9 @@ pub(crate) struct Fixture {
     pub org_id: String,
     #[serde(default)]
     pub tokens: Vec<TokenSpec>,
+    /// OAuth clients (integrations, service apps) that may refresh tokens.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<ClientSpec>,
     #[serde(default)]
     pub locations: Vec<Location>,
     #[serde(default)]
@@ -40,6 +45,29 @@ pub(crate) struct TokenSpec {
     /// The orgs the token may manage [default: all].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orgs: Option<Vec<String>>,
+    /// When the token stops working (Unix seconds on the simulator's clock); absent:
+    /// never (a fixture's own tokens). Set on the access tokens a refresh mints.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+}
+
+/// An OAuth client (an integration or a service app) of `POST /access_token`: its
+/// secret, its current refresh token, and the fixture token whose scopes and orgs the
+/// access tokens it mints get. The keys are the OAuth spelling (`client_id`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ClientSpec {
+    pub client_id: String,
+    pub client_secret: String,
+    pub refresh_token: String,
+    /// A token of the fixture: what the minted access tokens may do.
+    pub token: String,
+    /// When `refresh_token` stops working (Unix seconds, simulator clock); absent: the
+    /// refresh token lifetime from the simulator's start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_expires_at: Option<u64>,
+    /// The value before the last rotation, valid until the new one is first used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_refresh_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

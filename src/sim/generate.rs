@@ -188,6 +188,7 @@ pub(crate) fn generate(o: &GenOptions) -> Generated {
             }],
             locations,
             members,
+            clients: Vec::new(),
         },
         desired,
     }

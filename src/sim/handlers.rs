@@ -3,13 +3,15 @@
 //! and virtual-line listings, with the API's paging.
 
 use super::faults::NextLink;
+use super::oauth;
 use super::org::{ListQuery, Org, Page, PeopleQuery, SimError, Window};
 use super::server::{SimState, error_response, lock};
 use crate::ids::Kind;
-use crate::wire::{EcbnPut, MESSAGE_MAX_BYTES, MessagePost, PeopleList, VirtualLineList, WorkspaceList};
+use crate::wire::{EcbnPut, MESSAGE_MAX_BYTES, Me, MessagePost, PeopleList, VirtualLineList, WorkspaceList};
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use rand::Rng;
 use std::sync::atomic::Ordering;
 
 fn sim_err(e: SimError, headers: &HeaderMap) -> Response {
@@ -252,4 +254,40 @@ pub(super) fn post_message(st: &SimState, headers: &HeaderMap, body: &[u8]) -> R
     });
     messages.push(message.clone());
     Json(message).into_response()
+}
+
+/// `GET /people/me`: the administrator the token acts for, in the org it acts on (the
+/// simulator has one such identity per org; it is not one of the org's members).
+pub(super) fn me(st: &SimState, org: usize, _headers: &HeaderMap) -> Response {
+    let world = lock(&st.world);
+    let org_id = world.orgs[org].state.org_id.clone();
+    let id = crate::sim::org::new_id(crate::ids::IdKind::People, org as u64, 0xad_0000);
+    let me = Me { id, display_name: "Simulator Admin".into(), emails: vec!["admin@example.com".into()], org_id };
+    Json(me).into_response()
+}
+
+/// `POST /access_token`: the refresh grant (`oauth`), form-encoded; a refusal is a 400
+/// with a Webex error body.
+pub(super) fn access_token(st: &SimState, headers: &HeaderMap, body: &[u8]) -> Response {
+    let form_encoded = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !form_encoded {
+        let e = SimError::new(400, 0, "The request body must be application/x-www-form-urlencoded.");
+        return sim_err(e, headers);
+    }
+    let form = oauth::RefreshForm::parse(body);
+    let answer = {
+        let mut world = lock(&st.world);
+        let fresh = |prefix: &str| format!("{prefix}_{:032x}", lock(&st.rng).random::<u128>());
+        oauth::refresh(&mut world, &form, &st.clock, &st.token_policy, fresh)
+    };
+    match answer {
+        Ok(a) => {
+            st.dirty.store(true, Ordering::Release);
+            Json(a).into_response()
+        }
+        Err(why) => sim_err(SimError::new(400, 0, why.to_string()), headers),
+    }
 }

@@ -7,6 +7,7 @@ use super::faults::Faults;
 use super::hostile::{self, BodyFault};
 use super::org::required_scope;
 use super::server::{SimState, error_response, lock};
+use crate::wire::routes;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -69,7 +70,7 @@ pub(super) async fn api_layer(State(st): State<Arc<SimState>>, req: Request, nex
     } else {
         let resp = admitted(&st, &faults, req, next, &seen).await;
         match faults.body_fault {
-            Some(f) if seen.method == Method::GET && resp.status().is_success() && st.draw(faults.body_fault_rate) => {
+            Some(f) if reads(&seen) && resp.status().is_success() && st.draw(faults.body_fault_rate) => {
                 f.spoil(resp).await
             }
             _ => resp,
@@ -80,6 +81,12 @@ pub(super) async fn api_layer(State(st): State<Arc<SimState>>, req: Request, nex
         resp.headers_mut().insert("trackingid", v);
     }
     resp
+}
+
+/// A request whose answer the client reads (and a spoiled body can fool): a GET, or the
+/// token endpoint's POST.
+fn reads(seen: &Seen) -> bool {
+    seen.method == Method::GET || seen.template.ends_with(routes::ACCESS_TOKEN)
 }
 
 fn redirected(to: &str) -> Response {
@@ -93,11 +100,12 @@ fn redirected(to: &str) -> Response {
 /// A request the proxy let through: the API's own checks, then its handler.
 async fn admitted(st: &Arc<SimState>, faults: &Faults, mut req: Request, next: Next, seen: &Seen) -> Response {
     match admit(st, faults, &req, &seen.method, &seen.template) {
-        Ok(org) => {
+        Ok(Some(org)) => {
             st.book_org(org);
             req.extensions_mut().insert(At(org));
             next.run(req).await
         }
+        Ok(None) => next.run(req).await,
         Err(Fault::Drop) => {
             st.book(&seen.route, "dropped");
             // a dropped PUT was applied or not with equal odds
@@ -187,20 +195,21 @@ fn admitted_org(st: &SimState, req: &Request) -> Result<usize, Fault> {
     world.org_for(grant, org_id.as_deref()).ok_or_else(|| Fault::ForeignOrg(org_id.unwrap_or_default()))
 }
 
-/// The org a request acts on, or what it meets instead: auth, rate limit, scope, org,
+/// The org a request acts on (`None` for the token endpoint, which takes no bearer
+/// token and acts on no org), or what it meets instead: auth, rate limit, scope, org,
 /// then the injected faults.
-fn admit(st: &SimState, faults: &Faults, req: &Request, method: &Method, template: &str) -> Result<usize, Fault> {
-    let token = bearer(req.headers()).ok_or(Fault::Unauthorized)?;
-    let scopes = lock(&st.world).grant(&token).map(|g| g.scopes.clone()).ok_or(Fault::Unauthorized)?;
-    if let Some(limit) = faults.limit() {
-        let mut limits = lock(&st.limits);
-        limits.entry(token).or_default().admit(&limit, st.epoch, Instant::now()).map_err(Fault::Throttled)?;
-    }
-    let need = required_scope(method.as_str(), template);
-    if !scopes.iter().any(|s| need.contains(&s.as_str())) {
-        return Err(Fault::Forbidden(need));
-    }
-    let org = admitted_org(st, req)?;
+fn admit(
+    st: &SimState,
+    faults: &Faults,
+    req: &Request,
+    method: &Method,
+    template: &str,
+) -> Result<Option<usize>, Fault> {
+    let org = if template.ends_with(routes::ACCESS_TOKEN) {
+        None
+    } else {
+        Some(authorised(st, faults, req, method, template)?)
+    };
     let mut rng = lock(&st.rng);
     let x: f64 = rng.random();
     if x < faults.drop_rate {
@@ -214,4 +223,22 @@ fn admit(st: &SimState, faults: &Faults, req: &Request, method: &Method, templat
         return Err(Fault::Lock);
     }
     Ok(org)
+}
+
+/// A request's token (known and not expired), its rate limit and scope: the org it acts on.
+fn authorised(st: &SimState, faults: &Faults, req: &Request, method: &Method, template: &str) -> Result<usize, Fault> {
+    let token = bearer(req.headers()).ok_or(Fault::Unauthorized)?;
+    let grant = lock(&st.world).grant(&token).cloned().ok_or(Fault::Unauthorized)?;
+    if grant.expires_at.is_some_and(|at| st.clock.now() >= at) {
+        return Err(Fault::Unauthorized);
+    }
+    if let Some(limit) = faults.limit() {
+        let mut limits = lock(&st.limits);
+        limits.entry(token).or_default().admit(&limit, st.epoch, Instant::now()).map_err(Fault::Throttled)?;
+    }
+    let need = required_scope(method.as_str(), template);
+    if !need.is_empty() && !grant.scopes.iter().any(|s| need.contains(&s.as_str())) {
+        return Err(Fault::Forbidden(need));
+    }
+    admitted_org(st, req)
 }

@@ -9,6 +9,7 @@ mod handlers;
 pub(crate) mod hostile;
 mod layer;
 pub(crate) mod limiter;
+pub(crate) mod oauth;
 pub(crate) mod org;
 pub(crate) mod server;
 pub(crate) mod world;
@@ -61,7 +62,7 @@ pub(crate) fn parse_fixture(text: &str, shown: &str) -> Result<FixtureFile, SimE
 /// The first token a fixture gives (the sandbox's).
 pub(crate) fn first_token(f: &FixtureFile) -> Option<String> {
     match f {
-        FixtureFile::Orgs { orgs, tokens } => tokens.iter().chain(orgs.iter().flat_map(|o| &o.tokens)).next(),
+        FixtureFile::Orgs { orgs, tokens, .. } => tokens.iter().chain(orgs.iter().flat_map(|o| &o.tokens)).next(),
         FixtureFile::Single(f) => f.tokens.first(),
     }
     .map(|t| t.token.clone())
@@ -104,6 +105,8 @@ pub(crate) struct SimOptions {
     pub faults: Faults,
     pub seed: u64,
     pub state_file: Option<PathBuf>,
+    /// How `POST /access_token` mints tokens.
+    pub tokens: oauth::TokenPolicy,
 }
 
 /// Start serving; the current state comes from `state_file` when it exists.
@@ -114,7 +117,7 @@ pub(crate) async fn start(opts: SimOptions) -> Result<Running, SimError> {
     };
     let shown = opts.state_file.as_ref().map_or("the fixture".into(), |p| p.display().to_string());
     let state = Arc::new(
-        SimState::new(opts.fixture, current, opts.faults, opts.seed, opts.state_file)
+        SimState::new(opts.fixture, current, opts.faults, opts.seed, opts.state_file, opts.tokens)
             .map_err(|source| SimError::Inconsistent { path: shown, source })?,
     );
     let listener = tokio::net::TcpListener::bind(&opts.bind)

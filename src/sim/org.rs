@@ -33,8 +33,12 @@ impl SimError {
 }
 
 /// The scopes an endpoint takes, any one of them [doc; the 401/403 mapping is a guess].
+/// The scopes of which a token needs one for a request; none for `/people/me` (any
+/// valid token may ask whom it acts for [guess]).
 pub(crate) fn required_scope(method: &str, template: &str) -> &'static [&'static str] {
-    if template.ends_with("/messages") {
+    if template.ends_with(crate::wire::routes::ME) {
+        &[]
+    } else if template.ends_with("/messages") {
         &["spark:messages_write"]
     } else if template.ends_with("/people") {
         &["spark-admin:people_read"]
@@ -76,6 +80,8 @@ pub enum OrgError {
     NoOrg,
     #[error("a token names the org `{0}`, which the fixture does not have")]
     UnknownOrg(String),
+    #[error("client `{client}`: its token `{token}` is not a token of the fixture")]
+    UnknownClientToken { client: String, token: String },
 }
 
 impl Org {

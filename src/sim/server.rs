@@ -66,6 +66,9 @@ pub(crate) struct SimState {
     pub(super) messages: Mutex<Vec<serde_json::Value>>,
     /// Where redirects point.
     pub(super) trap: Trap,
+    /// The clock of every token expiry (`POST /_sim/clock` moves it).
+    pub(crate) clock: super::oauth::Clock,
+    pub(super) token_policy: super::oauth::TokenPolicy,
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -81,6 +84,7 @@ impl SimState {
         faults: Faults,
         seed: u64,
         state_file: Option<PathBuf>,
+        token_policy: super::oauth::TokenPolicy,
     ) -> Result<SimState, OrgError> {
         World::new(initial.clone())?;
         Ok(SimState {
@@ -97,6 +101,8 @@ impl SimState {
             tracking: AtomicU64::new(0),
             messages: Mutex::new(Vec::new()),
             trap: Trap::default(),
+            clock: Default::default(),
+            token_policy,
         })
     }
 
@@ -207,6 +213,18 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
             }),
         )
         .route(
+            &format!("/v1{}", routes::ME),
+            get(|State(st): State<Arc<SimState>>, Extension(At(org)): Extension<At>, h: HeaderMap| async move {
+                handlers::me(&st, org, &h)
+            }),
+        )
+        .route(
+            &format!("/v1{}", routes::ACCESS_TOKEN),
+            axum::routing::post(|State(st): State<Arc<SimState>>, h: HeaderMap, body: Bytes| async move {
+                handlers::access_token(&st, &h, &body)
+            }),
+        )
+        .route(
             &format!("/v1{}", routes::MESSAGES),
             axum::routing::post(|State(st): State<Arc<SimState>>, h: HeaderMap, body: Bytes| async move {
                 handlers::post_message(&st, &h, &body)
@@ -220,7 +238,8 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
         .route("/_sim/reset", axum::routing::post(admin::admin_reset))
         .route("/_sim/messages", get(admin::admin_messages))
         .route("/_sim/redirected", get(admin::admin_redirected))
-        .route("/_sim/tokens", axum::routing::post(admin::admin_tokens));
+        .route("/_sim/tokens", axum::routing::post(admin::admin_tokens))
+        .route("/_sim/clock", get(admin::admin_clock).post(admin::admin_clock_advance));
     v1.merge(admin)
         .fallback(|| async {
             error_response(StatusCode::NOT_FOUND, 0, "The requested resource could not be found.", "SIM_404")

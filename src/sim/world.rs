@@ -2,7 +2,7 @@
 //! (what a request without `orgId` acts on, as a partner admin's own org) and the orgs it
 //! may manage; a request for any other org is refused (403), as the real API does.
 
-use super::fixture::{Fixture, FixtureFile, TokenSpec};
+use super::fixture::{ClientSpec, Fixture, FixtureFile, TokenSpec};
 use super::org::{Org, OrgError, uuid_of};
 use std::collections::BTreeMap;
 
@@ -13,6 +13,8 @@ pub(crate) struct Grant {
     home: usize,
     /// `None`: every org.
     orgs: Option<Vec<usize>>,
+    /// When it stops working (Unix seconds, simulator clock); `None`: never.
+    pub(crate) expires_at: Option<u64>,
 }
 
 #[derive(Debug, Clone)]
@@ -21,15 +23,17 @@ pub(crate) struct World {
     grants: BTreeMap<String, Grant>,
     /// The tokens as the fixture gave them (for the state file and `/_sim/state`).
     tokens: Vec<TokenSpec>,
+    /// The OAuth clients of `POST /access_token` (`oauth`).
+    pub(crate) clients: Vec<ClientSpec>,
     /// The fixture was the multi-org shape (the state file keeps its shape).
     several: bool,
 }
 
 impl World {
     pub(crate) fn new(file: FixtureFile) -> Result<World, OrgError> {
-        let (fixtures, tokens, several) = match file {
-            FixtureFile::Orgs { orgs, tokens } => (orgs, tokens, true),
-            FixtureFile::Single(f) => (vec![f], Vec::new(), false),
+        let (fixtures, tokens, mut clients, several) = match file {
+            FixtureFile::Orgs { orgs, tokens, clients } => (orgs, tokens, clients, true),
+            FixtureFile::Single(f) => (vec![f], Vec::new(), Vec::new(), false),
         };
         let mut orgs = Vec::with_capacity(fixtures.len());
         // (token, the org that is its home unless it says otherwise)
@@ -37,14 +41,18 @@ impl World {
         for mut f in fixtures {
             // an org's own tokens have it as their home
             all.extend(std::mem::take(&mut f.tokens).into_iter().map(|t| (t, orgs.len())));
+            clients.append(&mut f.clients);
             orgs.push(Org::new(f)?);
         }
         if orgs.is_empty() {
             return Err(OrgError::NoOrg);
         }
-        let mut w = World { orgs, grants: BTreeMap::new(), tokens: Vec::new(), several };
+        let mut w = World { orgs, grants: BTreeMap::new(), tokens: Vec::new(), clients, several };
         for (t, home) in all {
             w.grant_token(t, home)?;
+        }
+        if let Some(c) = w.clients.iter().find(|c| !w.grants.contains_key(&c.token)) {
+            return Err(OrgError::UnknownClientToken { client: c.client_id.clone(), token: c.token.clone() });
         }
         Ok(w)
     }
@@ -79,9 +87,24 @@ impl World {
         let home = t.home_org_id.as_ref().map(index).transpose()?.unwrap_or(default_home);
         let orgs = t.orgs.as_ref().map(|v| v.iter().map(index).collect::<Result<Vec<_>, _>>()).transpose()?;
         self.revoke(&t.token);
-        self.grants.insert(t.token.clone(), Grant { scopes: t.scopes.clone(), home, orgs });
+        let grant = Grant { scopes: t.scopes.clone(), home, orgs, expires_at: t.expires_at };
+        self.grants.insert(t.token.clone(), grant);
         self.tokens.push(t);
         Ok(())
+    }
+
+    /// A token as the fixture (or a refresh) gave it.
+    pub(crate) fn token_spec(&self, token: &str) -> Option<TokenSpec> {
+        self.tokens.iter().find(|t| t.token == token).cloned()
+    }
+
+    /// Drop the tokens that expired before `now` (minted ones; the state stays small).
+    pub(crate) fn forget_expired(&mut self, now: u64) {
+        let expired: Vec<String> =
+            self.tokens.iter().filter(|t| t.expires_at.is_some_and(|e| e <= now)).map(|t| t.token.clone()).collect();
+        for t in expired {
+            self.revoke(&t);
+        }
     }
 
     pub(crate) fn revoke(&mut self, token: &str) {
@@ -93,9 +116,11 @@ impl World {
     pub(crate) fn snapshot(&self) -> FixtureFile {
         if self.several {
             let orgs = self.orgs.iter().map(|o| o.state.clone()).collect();
-            FixtureFile::Orgs { orgs, tokens: self.tokens.clone() }
+            FixtureFile::Orgs { orgs, tokens: self.tokens.clone(), clients: self.clients.clone() }
         } else {
-            FixtureFile::Single(self.org_state(0))
+            let mut f = self.org_state(0);
+            f.clients = self.clients.clone();
+            FixtureFile::Single(f)
         }
     }
 
@@ -132,11 +157,13 @@ mod tests {
             scopes: vec!["spark-admin:telephony_config_read".into()],
             home_org_id: Some(partner.org_id.clone()),
             orgs: Some(vec![partner.org_id.clone(), customer.org_id.clone()]),
+            expires_at: None,
         };
         let limited = TokenSpec { token: "own-only".into(), orgs: Some(vec![partner.org_id.clone()]), ..token.clone() };
         let mut customer = customer;
         customer.tokens.clear();
-        World::new(FixtureFile::Orgs { orgs: vec![customer, partner], tokens: vec![token, limited] }).unwrap()
+        let orgs = vec![customer, partner];
+        World::new(FixtureFile::Orgs { orgs, tokens: vec![token, limited], clients: vec![] }).unwrap()
     }
 
     #[test]

@@ -4,8 +4,8 @@ use super::error::ApiError;
 use super::transport::{Call, Request, Response, Transport};
 use crate::ids::Kind;
 use crate::wire::{
-    AvailableNumbers, Dependencies, EcbnGet, EcbnPut, MessagePost, PeopleList, Person, VirtualLine, VirtualLineList,
-    Workspace, WorkspaceList, routes,
+    AvailableNumbers, Dependencies, EcbnGet, EcbnPut, Me, MessagePost, PeopleList, Person, VirtualLine,
+    VirtualLineList, Workspace, WorkspaceList, routes,
 };
 use reqwest::{Method, Url};
 use serde::Serialize;
@@ -15,31 +15,6 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub(crate) struct Client {
     t: Arc<Transport>,
-}
-
-/// Every answer the client reads is a JSON object: serde would take `["DIRECT_LINE"]` for
-/// `{"selected": "DIRECT_LINE"}` (a struct from a sequence), so the shape is checked first.
-fn decode<T: DeserializeOwned>(r: Response) -> Result<T, ApiError> {
-    let object = match serde_json::from_slice::<serde_json::Value>(&r.body) {
-        Ok(v @ serde_json::Value::Object(_)) => serde_json::from_value(v),
-        Ok(other) => Err(serde::de::Error::custom(format_args!("expected a JSON object, got {}", json_kind(&other)))),
-        Err(e) => Err(e),
-    };
-    object.map_err(|e| {
-        let what = r.content_type.as_deref().unwrap_or("no content type");
-        ApiError::Unreadable(format!("{e} ({what}, {} bytes)", r.body.len()))
-    })
-}
-
-fn json_kind(v: &serde_json::Value) -> &'static str {
-    match v {
-        serde_json::Value::Null => "null",
-        serde_json::Value::Bool(_) => "a boolean",
-        serde_json::Value::Number(_) => "a number",
-        serde_json::Value::String(_) => "a string",
-        serde_json::Value::Array(_) => "an array",
-        serde_json::Value::Object(_) => "an object",
-    }
 }
 
 impl Client {
@@ -59,7 +34,7 @@ impl Client {
     }
 
     async fn get<T: DeserializeOwned>(&self, route: &'static str, url: Url) -> Call<T> {
-        self.t.send(Request { method: Method::GET, route, url, body: None }).await.map(decode)
+        self.t.send(Request::get(route, url)).await.map(Response::decode)
     }
 
     pub(crate) async fn get_ecbn(&self, kind: Kind, id: &str) -> Call<EcbnGet> {
@@ -76,11 +51,16 @@ impl Client {
             Ok(b) => b,
             Err(e) => return Call { attempts: 0, status: None, result: Err(ApiError::Internal(e.to_string())) },
         };
-        self.t.send(Request { method, route, url, body: Some(body) }).await.map(|_| Ok(()))
+        self.t.send(Request::json(method, route, url, body)).await.map(|_| Ok(()))
     }
 
     pub(crate) async fn put_ecbn(&self, kind: Kind, id: &str, body: &EcbnPut) -> Call<()> {
         self.send_json(Method::PUT, routes::ecbn(kind), self.ecbn_url(kind, id, &[], &[]), body).await
+    }
+
+    /// `GET /people/me`: whom the token acts for.
+    pub(crate) async fn me(&self) -> Call<Me> {
+        self.get(routes::ME, self.t.url(&["people", "me"], &[])).await
     }
 
     /// `POST /messages`: the run's notification.
@@ -142,11 +122,11 @@ impl Client {
     async fn list<L: Listing>(&self, first: Url, mut f: impl FnMut(L::Item)) -> Result<(), ApiError> {
         let mut url = Some(first);
         while let Some(u) = url.take() {
-            let call = self.t.send(Request { method: Method::GET, route: L::ROUTE, url: u, body: None }).await;
+            let call = self.t.send(Request::get(L::ROUTE, u)).await;
             let (page, next) = call
                 .map(|mut r| {
                     let next = r.next_link.take();
-                    decode::<L>(r).map(|page| (page, next))
+                    r.decode::<L>().map(|page| (page, next))
                 })
                 .result
                 .inspect_err(|e| {
@@ -202,7 +182,7 @@ mod tests {
 
     #[test]
     fn only_a_json_object_of_the_right_shape_is_read() {
-        let ok = decode::<EcbnGet>(answer(r#"{"selected":"DIRECT_LINE"}"#, "application/json")).unwrap();
+        let ok = answer(r#"{"selected":"DIRECT_LINE"}"#, "application/json").decode::<EcbnGet>().unwrap();
         assert_eq!(ok.selected, "DIRECT_LINE");
         for (body, content_type, says) in [
             (r#"["DIRECT_LINE"]"#, "application/json", "expected a JSON object, got an array"),
@@ -214,7 +194,7 @@ mod tests {
             (r#"{"selected":"DIRECT_"#, "application/json", "EOF while parsing"),
             (r#"{"selected":1}"#, "application/json", "invalid type: integer `1`, expected a string"),
         ] {
-            let e = decode::<EcbnGet>(answer(body, content_type)).unwrap_err();
+            let e = answer(body, content_type).decode::<EcbnGet>().unwrap_err();
             assert!(e.to_string().starts_with("unreadable answer: "), "{e}");
             assert!(e.to_string().contains(says), "{e}");
         }

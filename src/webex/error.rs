@@ -49,6 +49,14 @@ pub enum Fatal {
     Redirect(String),
     #[error("a listing's answer cannot be trusted, stopping: {0}")]
     UnreadableListing(String),
+    #[error(
+        "the refresh token was refused ({status}: {message}); create a new one: authorise the integration or service app again and write its refresh token to refresh_token_file (README: Running it every night)"
+    )]
+    RefreshRefused { status: u16, message: String },
+    #[error("the access token could not be renewed: {0}")]
+    TokenEndpoint(String),
+    #[error("{0}")]
+    TokenStorage(String),
 }
 
 /// A Webex error body to a typed error (plain text when the body is not JSON).

@@ -1,11 +1,11 @@
 //! The Webex client: typed endpoints over one transport (limiter + retry + error mapping).
 
+pub(crate) mod auth;
 pub(crate) mod client;
 pub(crate) mod error;
-pub(crate) mod token;
 pub(crate) mod transport;
 
+pub(crate) use auth::{Secret, TokenError, TokenSource};
 pub(crate) use client::Client;
 pub(crate) use error::{ApiError, Fatal};
-pub(crate) use token::{Secret, TokenError, TokenSource};
 pub(crate) use transport::{Rate, RateReport, Stats, Tally, Transport, TransportConfig};

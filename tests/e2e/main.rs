@@ -8,6 +8,7 @@ mod config;
 mod core;
 mod hostile;
 mod migration;
+mod nightly;
 mod ops;
 mod partner;
 mod predict;

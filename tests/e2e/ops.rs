@@ -197,7 +197,9 @@ fn a_run_tells_its_space_how_it_went() {
     assert_eq!(got.len(), 1, "{got:?}");
     let m = got[0]["markdown"].as_str().unwrap();
     assert_eq!(got[0]["roomId"], "ROOM-OPS");
-    assert!(m.starts_with("**ecbn-sync apply**: exit 0 (done)"), "{m}");
+    // the first line names the host it ran on
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert!(m.starts_with(&format!("**ecbn-sync apply** on `{}`: exit 0 (done)", host.trim())), "{m}");
     assert!(m.contains("16 rows:") && m.contains("updated 7") && m.contains("in_sync 5"), "{m}");
     for f in summary(d.path(), "apply")["report_files"].as_array().unwrap() {
         assert!(m.contains(f.as_str().unwrap()), "{m}");
@@ -215,7 +217,7 @@ fn a_run_tells_its_space_how_it_went() {
     assert_eq!(got.len(), 2);
     let m = got[1]["markdown"].as_str().unwrap();
     assert_eq!(got[1]["roomId"], "ROOM-CLI");
-    assert!(m.starts_with("**ecbn-sync plan**: exit 65 (`"), "{m}");
+    assert!(m.starts_with(&format!("**ecbn-sync plan** on `{}`: exit 65 (`", host.trim())), "{m}");
     assert!(m.contains("First problems:\n- `line 2 "), "{m}");
 
     // a notification that cannot be sent is a warning: same exit code, reports written

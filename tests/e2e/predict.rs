@@ -279,8 +279,11 @@ fn require_callback_refuses_a_change_that_leaves_no_number() {
         let id = &row["member_id"];
         assert_eq!(ecbn_of(&now, id), ecbn_of(&before, id), "refused member {id} untouched");
     }
-    // a config file turns it on too
+    // a config file turns it on too; `plan` shows the refused rows invalid and plans
+    // the rest (exit 3), as it does for every row found invalid once the API was asked
     write(d.path(), "config.toml", "[run]\nrequire_callback = true\n");
-    assert_eq!(against(&sim, d.path(), &["plan", desired]).code, 65);
+    assert_eq!(against(&sim, d.path(), &["plan", desired]).code, 3);
+    let planned = rows(d.path(), "plan");
+    assert!(planned.iter().any(|r| r["action"] == "invalid") && planned.iter().any(|r| r["action"] == "would_update"));
     assert_eq!(against(&sim, d.path(), &["--require-callback=false", "plan", desired]).code, 0);
 }

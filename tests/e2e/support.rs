@@ -101,6 +101,7 @@ pub fn cmd(dir: &Path) -> Command {
     c
 }
 
+#[derive(Debug)]
 pub struct Ran {
     pub code: i32,
     pub stdout: String,

@@ -11,14 +11,15 @@ mod gate;
 mod link;
 mod pace;
 mod policy;
+mod renew;
 mod request;
 mod stats;
 
 pub(crate) use request::{Call, Request, Response, Tally};
 pub(crate) use stats::{RateReport, Stats};
 
+use super::auth::TokenSource;
 use super::error::{ApiError, Fatal};
-use super::token::TokenSource;
 use budget::OutageBudget;
 use exchange::{Answer, Attempt, error_chain};
 use gate::{FirstGate, Pause};
@@ -91,6 +92,8 @@ enum Next {
     Done(Result<Response, ApiError>),
     /// 429, or a rotated token: again, after the pause.
     Again,
+    /// 401: renew the token (once), then again; else the run stops.
+    Renew(ApiError),
     /// 423: this request waits its `Retry-After`; consumes a retry.
     Wait(Duration, ApiError),
     /// 5xx, timeouts and connection errors: jittered backoff; consumes a retry.
@@ -199,8 +202,12 @@ impl Transport {
         self.stop.cancel();
     }
 
-    /// Send with the run's policy. The first request of the run is sent alone.
+    /// Send with the run's policy. The first request of the run is sent alone, with a
+    /// token made ready (a refresh grant's renewed when it is near its end).
     pub(crate) async fn send(&self, req: Request) -> Call<Response> {
+        if !self.ready().await {
+            return Journey::new(&req.method).stopped(false);
+        }
         let Some(through) = self.gate.enter(&self.stop).await else {
             return Journey::new(&req.method).stopped(false);
         };
@@ -216,7 +223,7 @@ impl Transport {
                 return j.stopped(false);
             }
             // booked as sent here, past every wait: the summary counts what went on the wire
-            self.stats.request(format!("{} {}{}", req.method, self.base_path, req.route), j.attempts > 0);
+            self.stats.request(req.booked(&self.base_path), j.attempts > 0);
             j.attempts += 1;
             let (token_gen, _) = self.token.get();
             let next = match self.exchange(req).await {
@@ -237,7 +244,7 @@ impl Transport {
                 Attempt::Answer(answer) => {
                     self.stats.answer(&answer.status.to_string());
                     j.status = Some(answer.status);
-                    self.judge(req, answer, &mut j, token_gen)
+                    self.judge(req, answer, &mut j)
                 }
             };
             if matches!(next, Next::Backoff(_) | Next::Wait(..)) {
@@ -246,6 +253,14 @@ impl Transport {
             let (wait, error) = match next {
                 Next::Done(result) => return j.done(result),
                 Next::Again => continue,
+                Next::Renew(e) => {
+                    if !j.rotated && self.renew(token_gen).await {
+                        j.rotated = true;
+                        continue;
+                    }
+                    self.set_fatal(Fatal::Unauthorized(e.to_string()));
+                    return j.done(Err(e));
+                }
                 Next::Wait(d, e) => (d, e),
                 Next::Backoff(e) => (policy::backoff(j.retries + 1, self.cfg.max_backoff, rand::random::<f64>()), e),
             };
@@ -261,7 +276,7 @@ impl Transport {
     }
 
     /// What an answer means for its request, and for the run.
-    fn judge(&self, req: &Request, answer: Answer, j: &mut Journey, token_gen: u64) -> Next {
+    fn judge(&self, req: &Request, answer: Answer, j: &mut Journey) -> Next {
         let disposition = policy::classify(answer.status);
         if matches!(
             disposition,
@@ -284,7 +299,9 @@ impl Transport {
             )))),
             Disposition::Success => {
                 self.pace.on_success();
-                if j.is_put { &self.put_ok } else { &self.get_ok }.store(true, Ordering::Relaxed);
+                if req.bearer {
+                    if j.is_put { &self.put_ok } else { &self.get_ok }.store(true, Ordering::Relaxed);
+                }
                 let Answer { body, next_link, content_type, .. } = answer;
                 Next::Done(Ok(Response { body, next_link, content_type }))
             }
@@ -302,15 +319,11 @@ impl Transport {
             }
             Disposition::Locked => Next::Wait(retry_after(), answer.error()),
             Disposition::Transient => Next::Backoff(answer.error()),
-            Disposition::Unauthorized => {
-                if !j.rotated && self.token.refresh(token_gen) {
-                    j.rotated = true;
-                    return Next::Again;
-                }
-                let e = answer.error();
-                self.set_fatal(Fatal::Unauthorized(e.to_string()));
-                Next::Done(Err(e))
+            // the token endpoint's refusals say nothing of the API: its caller decides
+            Disposition::Unauthorized | Disposition::Forbidden | Disposition::Fail if !req.bearer => {
+                Next::Done(Err(answer.error()))
             }
+            Disposition::Unauthorized => Next::Renew(answer.error()),
             Disposition::Forbidden => {
                 let e = answer.error();
                 let ok = if j.is_put { &self.put_ok } else { &self.get_ok };
@@ -323,7 +336,7 @@ impl Transport {
                 let to = answer.location.clone().unwrap_or_else(|| "no location".into());
                 let e = ApiError::Redirect { status: answer.status, to };
                 // on the run's first answer: the base URL is wrong, stop before anything else
-                if !self.get_ok.load(Ordering::Relaxed) && !self.put_ok.load(Ordering::Relaxed) {
+                if req.bearer && !self.get_ok.load(Ordering::Relaxed) && !self.put_ok.load(Ordering::Relaxed) {
                     self.set_fatal(Fatal::Redirect(e.to_string()));
                 }
                 Next::Done(Err(e))
@@ -352,11 +365,13 @@ impl Transport {
         let mut rb = self
             .http
             .request(req.method.clone(), req.url.clone())
-            .bearer_auth(token.expose())
             .header("TrackingID", format!("{}_{seq}", self.run_id))
             .header("Accept", "application/json");
-        if let Some(b) = &req.body {
-            rb = rb.header("Content-Type", "application/json").body(b.clone());
+        if req.bearer {
+            rb = rb.bearer_auth(token.expose());
+        }
+        if let Some((body, content_type)) = &req.body {
+            rb = rb.header("Content-Type", *content_type).body(body.clone());
         }
         let cap = self.cfg.max_response_bytes;
         let exchange = async move { Answer::read(rb.send().await?, cap).await };

@@ -9,7 +9,36 @@ pub(crate) struct Request {
     /// Route template (without the base path), for accounting.
     pub(crate) route: &'static str,
     pub(crate) url: Url,
-    pub(crate) body: Option<Vec<u8>>,
+    /// The body and its content type.
+    pub(crate) body: Option<(Vec<u8>, &'static str)>,
+    /// Sent with the run's bearer token: an API request. The token endpoint's is not,
+    /// and none of its answers says anything of the API or the token (no 401 renewal,
+    /// no 403 or redirect rule).
+    pub(crate) bearer: bool,
+}
+
+impl Request {
+    pub(crate) fn get(route: &'static str, url: Url) -> Request {
+        Request { method: Method::GET, route, url, body: None, bearer: true }
+    }
+
+    pub(crate) fn json(method: Method, route: &'static str, url: Url, body: Vec<u8>) -> Request {
+        Request { method, route, url, body: Some((body, "application/json")), bearer: true }
+    }
+
+    /// A refresh of the access token at the token endpoint `url` (booked by its path).
+    pub(crate) fn token(url: Url, form: Vec<u8>) -> Request {
+        let body = Some((form, "application/x-www-form-urlencoded"));
+        Request { method: Method::POST, route: "", url, body, bearer: false }
+    }
+
+    /// The route as the summary (and `/_sim/stats`) books it.
+    pub(crate) fn booked(&self, base_path: &str) -> String {
+        match self.bearer {
+            true => format!("{} {base_path}{}", self.method, self.route),
+            false => format!("{} {}", self.method, self.url.path()),
+        }
+    }
 }
 
 /// A successful response.
@@ -18,6 +47,36 @@ pub(crate) struct Response {
     pub(crate) body: bytes::Bytes,
     pub(crate) content_type: Option<String>,
     pub(crate) next_link: Option<String>,
+}
+
+impl Response {
+    /// The answer as `T`, decoded whole from a JSON object: serde would take
+    /// `["DIRECT_LINE"]` for `{"selected": "DIRECT_LINE"}` (a struct from a sequence), so
+    /// the shape is checked first.
+    pub(crate) fn decode<T: serde::de::DeserializeOwned>(self) -> Result<T, ApiError> {
+        let object = match serde_json::from_slice::<serde_json::Value>(&self.body) {
+            Ok(v @ serde_json::Value::Object(_)) => serde_json::from_value(v),
+            Ok(other) => {
+                Err(serde::de::Error::custom(format_args!("expected a JSON object, got {}", json_kind(&other))))
+            }
+            Err(e) => Err(e),
+        };
+        object.map_err(|e| {
+            let what = self.content_type.as_deref().unwrap_or("no content type");
+            ApiError::Unreadable(format!("{e} ({what}, {} bytes)", self.body.len()))
+        })
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
 }
 
 /// The result of a request with its accounting for the row.
