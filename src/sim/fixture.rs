@@ -65,9 +65,11 @@ pub(crate) struct ClientSpec {
     /// refresh token lifetime from the simulator's start.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_token_expires_at: Option<u64>,
-    /// The value before the last rotation, valid until the new one is first used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub previous_refresh_token: Option<String>,
+    /// Values rotated out that still work, oldest first: those issued at or after the
+    /// last one used (the client may hold any of them, if it was stopped before it
+    /// saved an answer).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_refresh_tokens: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -126,7 +126,7 @@ pub(crate) fn refresh(
         return Err(Refusal::Client);
     }
     let expires = *c.refresh_token_expires_at.get_or_insert(first_expiry);
-    if form.refresh_token != c.refresh_token && Some(&form.refresh_token) != c.previous_refresh_token.as_ref() {
+    if form.refresh_token != c.refresh_token && !c.earlier_refresh_tokens.contains(&form.refresh_token) {
         return Err(Refusal::UnknownRefreshToken);
     }
     if now >= expires {
@@ -149,9 +149,11 @@ pub(crate) fn refresh(
     })
 }
 
-/// A refresh token in use lives on; rotated, the value it replaces stays valid until
-/// the new one is first used (so a client killed between the answer and saving it can
-/// still refresh). [guess: Webex does not say what happens to a rotated-out value]
+/// A refresh token in use lives on. Rotated, a value stays valid until a newer one is
+/// used: the server cannot know which answer the client saved (it may have been stopped
+/// before saving one, or a request of a stopped client may arrive late), but a client
+/// that uses a value has saved it, and holds nothing older. [guess: Webex does not say
+/// what happens to a rotated-out value]
 fn rotated_or_extended(
     c: &mut ClientSpec,
     used: &str,
@@ -159,13 +161,14 @@ fn rotated_or_extended(
     policy: &TokenPolicy,
     fresh: impl FnOnce(&str) -> String,
 ) {
-    if used == c.refresh_token {
-        c.previous_refresh_token = None;
+    match c.earlier_refresh_tokens.iter().position(|t| t == used) {
+        Some(i) => drop(c.earlier_refresh_tokens.drain(..i)),
+        None => c.earlier_refresh_tokens.clear(), // the newest was used
     }
     c.refresh_token_expires_at = Some(now + policy.refresh_ttl);
     if policy.rotate {
         let old = std::mem::replace(&mut c.refresh_token, fresh("SIM_RT"));
-        c.previous_refresh_token.get_or_insert(old);
+        c.earlier_refresh_tokens.push(old);
     }
 }
 
@@ -229,10 +232,21 @@ mod tests {
         let first = refresh(&mut w, &form("S", "R0"), &clock, &policy, &mut fresh).unwrap();
         let new = first.refresh_token.unwrap();
         assert_ne!(new, "R0");
-        // killed before the new value was saved: the old one still refreshes
+        // killed before the new value was saved: the old one still refreshes, and the
+        // value the first answer gave still works too (that client may have saved it)
         let again = refresh(&mut w, &form("S", "R0"), &clock, &policy, &mut fresh).unwrap();
         let newer = again.refresh_token.unwrap();
-        refresh(&mut w, &form("S", &newer), &clock, &policy, &mut fresh).unwrap();
+        let third = refresh(&mut w, &form("S", &new), &clock, &policy, &mut fresh).unwrap();
+        // a newer value used: what was issued before it is gone, what came after stays
         assert_eq!(refresh(&mut w, &form("S", "R0"), &clock, &policy, &mut fresh), Err(Refusal::UnknownRefreshToken));
+        assert!(refresh(&mut w, &form("S", &newer), &clock, &policy, &mut fresh).is_ok());
+        let newest = third.refresh_token.unwrap();
+        refresh(&mut w, &form("S", &newest), &clock, &policy, &mut fresh).unwrap();
+        for gone in [&new, &newer] {
+            assert_eq!(
+                refresh(&mut w, &form("S", gone), &clock, &policy, &mut fresh),
+                Err(Refusal::UnknownRefreshToken)
+            );
+        }
     }
 }

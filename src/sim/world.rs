@@ -118,9 +118,7 @@ impl World {
             let orgs = self.orgs.iter().map(|o| o.state.clone()).collect();
             FixtureFile::Orgs { orgs, tokens: self.tokens.clone(), clients: self.clients.clone() }
         } else {
-            let mut f = self.org_state(0);
-            f.clients = self.clients.clone();
-            FixtureFile::Single(f)
+            FixtureFile::Single(self.org_state(0))
         }
     }
 
@@ -133,9 +131,11 @@ impl World {
         Some(self.org_state(i))
     }
 
+    /// One org's state with the world's tokens and OAuth clients.
     fn org_state(&self, i: usize) -> Fixture {
         let mut f = self.orgs[i].state.clone();
         f.tokens = self.tokens.clone();
+        f.clients = self.clients.clone();
         f
     }
 }

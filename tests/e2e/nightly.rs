@@ -10,18 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const DAY: u64 = 86_400;
-/// Distinctive secrets, looked for in everything the tool writes.
-const CLIENT_SECRET: &str = "client-secret-7f3a91";
-const REFRESH_TOKEN: &str = "refresh-token-0b9e44";
 const TOKEN_ROUTE: &str = "POST /v1/access_token";
-
-/// The sample org with one OAuth client whose access tokens get `admin-token`'s grant.
-fn grant_fixture(dir: &Path) -> PathBuf {
-    let mut org: Value = serde_json::from_str(&std::fs::read_to_string(sample("org.json")).unwrap()).unwrap();
-    org["clients"] = json!([{"client_id": "C1", "client_secret": CLIENT_SECRET,
-                             "refresh_token": REFRESH_TOKEN, "token": "admin-token"}]);
-    write(dir, "org.json", &org.to_string())
-}
 
 /// A working directory for nightly runs: the refresh token file (0600) and a
 /// config.toml with the grant and `more`.
@@ -274,4 +263,161 @@ fn a_401_renews_once_for_every_worker_and_a_refused_renewal_writes_nothing() {
     );
     assert!(r.stderr.contains("secret") && r.stderr.contains("mode 06"), "a secret file others may read: {}", r.stderr);
     assert_eq!(writes(&sim), before, "nothing written");
+}
+
+#[test]
+fn a_bad_grant_is_refused_with_its_exit_code_and_nothing_written() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tmp();
+    let fx = grant_fixture(d.path());
+    let sim = Sim::start(&fx, &[]);
+    let desired = sample("desired.csv");
+    let desired = desired.to_str().unwrap();
+    let grant = "[webex]\nclient_id = \"C1\"\nrefresh_token_file = \"rt\"\n";
+    // the configuration: exit 78 before anything, naming the part or both sources
+    for (config, env, says) in [
+        ("[webex]\nclient_id = \"C1\"\n", None, "the refresh grant is missing refresh_token_file"),
+        ("[webex]\nrefresh_token_file = \"rt\"\n", None, "the refresh grant is missing client_id"),
+        (grant, Some(("WEBEX_TOKEN", "admin-token")), "both a fixed token (the variable WEBEX_TOKEN"),
+        (&format!("{grant}token_file = \"tok\"\n"), None, "both a fixed token (token_file (tok))"),
+        (
+            grant,
+            Some(("WEBEX_CLIENT_SECRET", "")),
+            "missing its client secret: set the environment variable WEBEX_CLIENT_SECRET",
+        ),
+    ] {
+        let n = night_dir("");
+        write(n.path(), "config.toml", config);
+        let mut c = night_cmd(&sim, n.path(), 0, &["apply", desired]);
+        if let Some((k, v)) = env {
+            c.env(k, v);
+        }
+        let r = run(&mut c);
+        assert_eq!(r.code, 78, "{config}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{config}: {}", r.stderr);
+    }
+    // the refresh token file: empty, a directory, absent, a symlink → 78
+    type Spoil = fn(&Path);
+    let cases: [(&str, Spoil); 4] = [
+        ("is empty", |p| std::fs::write(p.join("rt"), "\n").unwrap()),
+        ("is not a regular file", |p| {
+            std::fs::remove_file(p.join("rt")).unwrap();
+            std::fs::create_dir(p.join("rt")).unwrap();
+        }),
+        ("cannot read the refresh token file", |p| std::fs::remove_file(p.join("rt")).unwrap()),
+        ("is a symlink; give the file's own path", |p| {
+            std::fs::rename(p.join("rt"), p.join("real-rt")).unwrap();
+            std::os::unix::fs::symlink(p.join("real-rt"), p.join("rt")).unwrap();
+        }),
+    ];
+    for (says, spoil) in cases {
+        let n = night_dir("");
+        spoil(n.path());
+        let r = night(&sim, n.path(), 0, &["apply", desired]);
+        assert_eq!(r.code, 78, "{says}: {}", r.stderr);
+        assert!(r.stderr.contains(says) && r.stderr.contains("refresh token file"), "{says}: {}", r.stderr);
+    }
+    assert_eq!(sim.stats()["total"], 0, "nothing was sent for a bad configuration");
+    // a refresh token file others may read: a warning naming it and its mode; the run goes on
+    let n = night_dir("");
+    std::fs::set_permissions(n.path().join("rt"), std::fs::Permissions::from_mode(0o644)).unwrap();
+    let r = night(&sim, n.path(), 0, &["plan", desired]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("rt is readable by group or others (mode 0644)"), "{}", r.stderr);
+
+    // the token endpoint misbehaves: exit 1, a clear message, nothing written, and the
+    // secrets never reach the redirect's other port
+    for (faults, says) in [
+        (json!({"redirect_rate": 1.0}), "redirect refused: 307"),
+        (json!({"body_fault": "html", "body_fault_rate": 1.0}), "unreadable answer"),
+        (json!({"fail_rate": 1.0}), "the access token could not be renewed: POST http://127.0.0.1"),
+    ] {
+        assert!(sim.post("/_sim/faults", faults.clone()) < 300);
+        let n = night_dir("");
+        let r = night(&sim, n.path(), 0, &["--max-retries", "1", "--max-backoff-secs", "1", "apply", desired]);
+        assert!(sim.post("/_sim/reset", json!({})) < 300);
+        let off = json!({"redirect_rate": 0.0, "body_fault": null, "fail_rate": 0.0});
+        assert!(sim.post("/_sim/faults", off) < 300);
+        assert_eq!(r.code, 1, "{faults}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{faults}: {}", r.stderr);
+        assert_eq!(summary(n.path(), "apply")["counts"]["not_attempted"], 16, "{faults}");
+        assert_eq!(std::fs::read_to_string(n.path().join("rt")).unwrap(), format!("{REFRESH_TOKEN}\n"));
+        assert!(!n.path().join("rt.cache").exists(), "{faults}: no cache of a failed refresh");
+    }
+    assert_eq!(sim.get("/_sim/redirected")["received"].as_array().map_or(0, Vec::len), 0);
+}
+
+#[test]
+fn a_kill_during_a_rotation_leaves_the_old_or_the_new_refresh_token() {
+    let d = night_dir("");
+    let config = "[webex]\nclient_id = \"C1\"\nrefresh_token_file = \"rt\"\nrefresh_margin_secs = 100000\n";
+    write(d.path(), "config.toml", config);
+    let fx = grant_fixture(d.path());
+    // every run refreshes (the margin is longer than the token's life) and every refresh
+    // rotates; each answer takes 15 ms, so kills land before, during and after them
+    let sim = Sim::start(&fx, &["--rotate-refresh-tokens", "--latency-ms", "15", "--access-token-ttl", "600"]);
+    let one =
+        write(d.path(), "one.csv", &format!("member,selected\n{},DIRECT_LINE\n", id_of("ben.okafor@example.com")));
+    let one = one.to_str().unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let mut rng = 0x2545_f491_u64;
+    for i in 0..40 {
+        let mut child = night_cmd(&sim, d.path(), 0, &["plan", one])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        std::thread::sleep(std::time::Duration::from_millis(rng % 90));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let text = std::fs::read_to_string(d.path().join("rt")).unwrap();
+        assert!(text.ends_with('\n') && text.lines().count() == 1, "kill {i}: torn: {text:?}");
+        let value = text.trim();
+        let client = &sim.state()["clients"][0];
+        let earlier = client["earlier_refresh_tokens"].as_array().cloned().unwrap_or_default();
+        let known = earlier.iter().chain([&client["refresh_token"]]).any(|k| k.as_str() == Some(value));
+        assert!(known, "kill {i}: {value} is neither an old nor the new value: {client}");
+        seen.insert(value.to_string());
+        // whichever it holds works: the next night just runs
+        let r = night(&sim, d.path(), 0, &["plan", one]);
+        assert_eq!(r.code, 0, "after kill {i}: {}", r.stderr);
+    }
+    assert!(seen.len() > 10, "the kills did land around rotations: {} values", seen.len());
+}
+
+#[test]
+fn rows_that_no_longer_resolve_never_hide_the_rest() {
+    let sim = Sim::sample(&[]);
+    let d = tmp();
+    let mut text = std::fs::read_to_string(sample("desired.csv")).unwrap();
+    text.push_str("gone@example.com,DIRECT_LINE,,,someone who left\n");
+    let f = write(d.path(), "desired.csv", &text);
+    let f = f.to_str().unwrap();
+    // plan: every other row planned, the gone one invalid, exit 3
+    let r = against(&sim, d.path(), &["plan", f]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    let planned = rows(d.path(), "plan");
+    let gone = planned.iter().find(|r| r["member"] == "gone@example.com").unwrap();
+    assert_eq!(gone["action"], "invalid");
+    assert!(gone["message"].contains("no person with the email"), "{gone:?}");
+    assert_eq!(planned.iter().filter(|r| r["action"] == "would_update").count(), 7);
+    // apply: stops before any write, says how many it would have done and how to go on
+    let r = against(&sim, d.path(), &["apply", f]);
+    assert_eq!(r.code, 65, "{}", r.stderr);
+    assert!(r.stderr.contains("1 rows could not be resolved or were refused; nothing was written"), "{}", r.stderr);
+    assert!(r.stderr.contains("The other 16 rows would have been reconciled"), "{}", r.stderr);
+    assert!(r.stderr.contains("use --skip-invalid (config skip_invalid = true)"), "{}", r.stderr);
+    assert_eq!(sim.count(PUT_ECBN), 0);
+    // with skip_invalid, the rest is written
+    let r = against(&sim, d.path(), &["--skip-invalid", "apply", f]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert_eq!(summary(d.path(), "apply")["counts"]["updated"], 7);
+    // a file error found offline stays exit 65 with no request, in plan too
+    let before = sim.stats()["total"].as_u64().unwrap();
+    let bad = write(d.path(), "bad.csv", "member,selected\nnot-an-id,DIRECT_LINE\n");
+    assert_eq!(against(&sim, d.path(), &["plan", bad.to_str().unwrap()]).code, 65);
+    assert_eq!(sim.stats()["total"].as_u64().unwrap(), before);
 }

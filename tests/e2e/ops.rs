@@ -82,6 +82,7 @@ fn the_systemd_units_pass_systemd_analyze_verify() {
         "StateDirectory=ecbn-sync",
         "LoadCredential=webex-token:",
         "Environment=ECBN_SYNC_TOKEN_FILE=%d/webex-token",
+        "Environment=ECBN_SYNC_SKIP_INVALID=true",
         "NoNewPrivileges=yes",
     ] {
         assert!(service.lines().any(|l| l.starts_with(key)), "{key}");
@@ -277,4 +278,86 @@ fn the_html_page_sorts_filters_and_escapes_in_a_browser() {
     assert!(chromium_dom(&page, "#action=skipped_has_dependents").contains("data-shown=\"4\""));
     assert!(chromium_dom(&page, "#q=kofi").contains("data-shown=\"1\""));
     assert!(chromium_dom(&page, "#q=nobody-has-this").contains("data-shown=\"0\""));
+}
+
+/// The per-org template units as shipped, as the instance `acme` (verify loads the
+/// template for it), with the binary at the path of the one under test.
+fn template_units(d: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/systemd");
+    let service = std::fs::read_to_string(dir.join("ecbn-sync@.service")).unwrap();
+    write(d, "ecbn-sync@.service", &service.replace("/usr/local/bin/ecbn-sync", BIN));
+    write(d, "ecbn-sync@.timer", &std::fs::read_to_string(dir.join("ecbn-sync@.timer")).unwrap());
+    (d.join("ecbn-sync@acme.service"), d.join("ecbn-sync@acme.timer"))
+}
+
+#[test]
+fn the_per_org_template_units_verify_and_their_settings_run_a_refresh_grant() {
+    let d = tmp();
+    let (service, timer) = template_units(d.path());
+    let verify = |files: &[&Path]| {
+        Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .args(files)
+            .output()
+            .expect("systemd-analyze (Debian's systemd package; .ci/run installs it)")
+    };
+    let out = verify(&[&service, &timer]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.trim().is_empty(), "{stderr}");
+    let text = std::fs::read_to_string(d.path().join("ecbn-sync@.service")).unwrap();
+    write(d.path(), "ecbn-sync@.service", &text.replace("ProtectSystem=", "ProtectSytem="));
+    assert!(String::from_utf8_lossy(&verify(&[&service]).stderr).contains("Unknown key"), "verify reads the template");
+    write(d.path(), "ecbn-sync@.service", &text);
+    for key in [
+        "StateDirectory=ecbn-sync/%i",
+        "LoadCredential=client-secret:/etc/ecbn-sync/%i.secret",
+        "Environment=ECBN_SYNC_SKIP_INVALID=true",
+        "Environment=ECBN_SYNC_LOG_FORMAT=json",
+        "ExecStart=",
+    ] {
+        assert!(text.lines().any(|l| l.starts_with(key)), "{key}");
+    }
+
+    // what the unit sets, with its specifiers as systemd fills them for `acme`, runs a
+    // night against the simulator's token endpoint: JSON lines only, reports in the
+    // instance's own state directory
+    let (etc, creds, state) = (d.path().join("etc"), d.path().join("creds"), d.path().join("state"));
+    let home = state.join("ecbn-sync/acme");
+    for dir in [&etc, &creds, &home] {
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let sim = Sim::start(&grant_fixture(d.path()), &[]);
+    write(
+        &etc,
+        "acme.toml",
+        &format!("[webex]\nbase_url = \"{}\"\nclient_id = \"C1\"\n[limits]\nrate = 0\n", sim.base()),
+    );
+    std::fs::copy(sample("desired.csv"), etc.join("acme.csv")).unwrap();
+    write(&creds, "client-secret", &format!("{CLIENT_SECRET}\n"));
+    write(&home, "refresh-token", &format!("{REFRESH_TOKEN}\n"));
+    let fill = |v: &str| {
+        v.replace("%S", state.to_str().unwrap())
+            .replace("%d", creds.to_str().unwrap())
+            .replace("%i", "acme")
+            .replace("/etc/ecbn-sync", etc.to_str().unwrap())
+    };
+    let mut c = cmd(&home);
+    c.env_remove("WEBEX_TOKEN");
+    for line in text.lines() {
+        if let Some((k, v)) = line.strip_prefix("Environment=").and_then(|kv| kv.split_once('=')) {
+            c.env(k, fill(v));
+        }
+    }
+    let exec = text.lines().find_map(|l| l.strip_prefix("ExecStart=")).unwrap();
+    c.args(exec.split_whitespace().skip(1).map(fill));
+    let r = run(&mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.is_empty(), "nothing on stdout: {}", r.stdout);
+    for line in r.stderr.lines() {
+        assert!(serde_json::from_str::<serde_json::Value>(line).is_ok(), "not a JSON line: {line}");
+    }
+    assert_eq!(sim.count("POST /v1/access_token"), 1);
+    let reports: Vec<_> = std::fs::read_dir(home.join("reports")).unwrap().collect();
+    assert!(reports.len() >= 3, "the apply's reports and rollback file: {reports:?}");
+    assert!(home.join("refresh-token.cache").exists());
 }

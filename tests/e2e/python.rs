@@ -40,6 +40,26 @@ fn wxc_sdk_drives_the_simulator_without_model_errors() {
 }
 
 #[test]
+fn wxc_sdk_refreshes_a_token_at_the_simulator() {
+    if !python_with("wxc_sdk") {
+        return;
+    }
+    let d = tmp();
+    let sim = Sim::start(&grant_fixture(d.path()), &[]);
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/wxc_sdk_refresh_check.py");
+    let out = Command::new("python3")
+        .arg(script)
+        .args([&sim.base(), "C1", CLIENT_SECRET, REFRESH_TOKEN])
+        .env("API_MODEL_ALLOW_EXTRA", "forbid")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "wxc-sdk refresh check failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("wxc-sdk refresh check: ok"));
+    assert_eq!(sim.count("POST /v1/access_token"), 3);
+}
+
+#[test]
 fn bench_smoke_runs() {
     if !python_with("json") {
         return;

@@ -262,3 +262,17 @@ pub fn whole_records(path: &Path) -> Result<Vec<csv::StringRecord>, String> {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     r.records().collect::<Result<Vec<_>, _>>().map_err(|e| format!("{}: {e}", path.display()))
 }
+
+/// Distinctive secrets of the OAuth client of [`grant_fixture`], looked for in
+/// everything the tool writes.
+pub const CLIENT_SECRET: &str = "client-secret-7f3a91";
+pub const REFRESH_TOKEN: &str = "refresh-token-0b9e44";
+
+/// The sample org with one OAuth client, `C1`, whose access tokens get `admin-token`'s
+/// grant.
+pub fn grant_fixture(dir: &Path) -> PathBuf {
+    let mut org: Value = serde_json::from_str(&std::fs::read_to_string(sample("org.json")).unwrap()).unwrap();
+    org["clients"] = serde_json::json!([{"client_id": "C1", "client_secret": CLIENT_SECRET,
+                                         "refresh_token": REFRESH_TOKEN, "token": "admin-token"}]);
+    write(dir, "org.json", &org.to_string())
+}
