@@ -2,6 +2,7 @@
 //! library, print how the run ended, exit with its code.
 
 use anyhow::Context as _;
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
 fn main() {
@@ -12,7 +13,9 @@ fn main() {
             .context("cannot start the async runtime")?;
         let result = runtime.block_on(async {
             let interrupt = CancellationToken::new();
-            tokio::spawn(watch_signals(interrupt.clone()));
+            // the handlers are in place before the run starts: a signal is never missed
+            let signals = Signals::install();
+            tokio::spawn(watch_signals(signals, interrupt.clone()));
             ecbn_sync::run(invocation, interrupt).await
         });
         // every file is written and the sandbox saved by now: don't wait for the tasks
@@ -26,13 +29,22 @@ fn main() {
     std::process::exit(ecbn_sync::exit_code(&result));
 }
 
+/// SIGINT and SIGTERM, caught.
+struct Signals(Option<(Signal, Signal)>);
+
+impl Signals {
+    fn install() -> Signals {
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(int), Ok(term)) => Signals(Some((int, term))),
+            _ => Signals(None),
+        }
+    }
+}
+
 /// First SIGINT/SIGTERM: stop taking new work (the run writes its reports, exit 130).
 /// Second: exit at once.
-async fn watch_signals(interrupt: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
-        return;
-    };
+async fn watch_signals(signals: Signals, interrupt: CancellationToken) {
+    let Some((mut int, mut term)) = signals.0 else { return };
     let mut seen = 0;
     loop {
         tokio::select! {

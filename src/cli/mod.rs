@@ -125,54 +125,14 @@ pub struct SimArgs {
     /// Fixture file (org, tokens, locations, members)
     #[arg(long, value_name = "FILE")]
     pub fixture: Option<PathBuf>,
+    /// Address to listen on (port 0: a free port, printed on the first line)
     #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR")]
     pub bind: String,
-    /// Requests per second per token (token bucket), or per window (429 + Retry-After beyond it)
-    #[arg(long, value_name = "R")]
-    pub rate_limit: Option<f64>,
-    /// Burst of the token bucket [default: ceil(R/10)]
-    #[arg(long, value_name = "B")]
-    pub burst: Option<u32>,
-    /// The shape of the rate limit
-    #[arg(long, default_value = "token-bucket", value_name = "SHAPE", value_parser = crate::sim::limiter::Shape::NAMES)]
-    pub limiter: String,
-    /// The window of fixed-window and sliding-window limits, in seconds
-    #[arg(long, default_value_t = 60, value_name = "S")]
-    pub window_secs: u64,
-    /// Retry-After seconds of the token bucket's 429s and of 423s
-    #[arg(long, default_value_t = 1, value_name = "S")]
-    pub retry_after: u64,
-    #[arg(long, default_value_t = 0, value_name = "MS")]
-    pub latency_ms: u64,
-    /// Fraction of requests answered 500/502/503/504
-    #[arg(long, default_value_t = 0.0, value_name = "F")]
-    pub fail_rate: f64,
-    /// Fraction of requests answered 423 + Retry-After
-    #[arg(long, default_value_t = 0.0, value_name = "F")]
-    pub lock_rate: f64,
-    /// Fraction of connections dropped without an answer
-    #[arg(long, default_value_t = 0.0, value_name = "F")]
-    pub drop_rate: f64,
+    #[command(flatten)]
+    pub(crate) faults: crate::sim::faults::Faults,
+    /// Seed of the faults' draws (the same seed, the same faults)
     #[arg(long, default_value_t = 1, value_name = "S")]
     pub seed: u64,
-    /// Spoil the next-page links of listings: drop-org-id, foreign-org or foreign-host
-    #[arg(long, value_name = "HOW", value_parser = ["drop-org-id", "foreign-org", "foreign-host"])]
-    pub next_link: Option<String>,
-    /// Spoil 2xx answers to GETs: html, truncated, wrong-shape, huge (20 MiB) or drip (1 byte/s)
-    #[arg(long, value_name = "KIND", value_parser = crate::sim::hostile::BodyFault::NAMES)]
-    pub body_fault: Option<String>,
-    /// Fraction of 2xx answers to GETs spoiled by --body-fault
-    #[arg(long, default_value_t = 1.0, value_name = "F")]
-    pub body_fault_rate: f64,
-    /// Fraction of requests answered 307 to another local port (a misconfigured proxy)
-    #[arg(long, default_value_t = 0.0, value_name = "F")]
-    pub redirect_rate: f64,
-    /// 429 and 423 without Retry-After
-    #[arg(long)]
-    pub no_retry_after: bool,
-    /// Retry-After as an HTTP date
-    #[arg(long)]
-    pub retry_after_date: bool,
     /// Keep the state in this file across restarts
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,

@@ -7,30 +7,11 @@
 use crate::cli::SimArgs;
 use crate::error::{Error, Outcome};
 use crate::sim;
-use crate::sim::faults::{Faults, NextLink};
-use crate::sim::hostile::BodyFault;
-use crate::sim::limiter::Shape;
 use std::io::Write;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) async fn run(args: SimArgs, interrupt: CancellationToken) -> Result<Outcome, Error> {
-    let faults = Faults {
-        fail_rate: args.fail_rate,
-        lock_rate: args.lock_rate,
-        drop_rate: args.drop_rate,
-        latency_ms: args.latency_ms,
-        rate_limit: args.rate_limit.filter(|r| *r > 0.0),
-        burst: args.burst,
-        limiter: Shape::parse(&args.limiter).unwrap_or(Shape::TokenBucket),
-        window_secs: args.window_secs,
-        retry_after: args.retry_after,
-        next_link: args.next_link.as_deref().and_then(NextLink::parse),
-        body_fault: args.body_fault.as_deref().and_then(BodyFault::parse),
-        body_fault_rate: args.body_fault_rate,
-        redirect_rate: args.redirect_rate,
-        no_retry_after: args.no_retry_after,
-        retry_after_date: args.retry_after_date,
-    };
+    let faults = args.faults;
     faults.validate().map_err(|e| Error::Usage(e.to_string()))?;
     let Some(path) = args.fixture else {
         return Err(Error::Usage("sim needs --fixture FILE (or `sim generate`)".into()));

@@ -50,7 +50,8 @@ pub(super) async fn admin_reset(State(st): State<Arc<SimState>>) -> Response {
     match World::new(st.initial.clone()) {
         Ok(w) => {
             *lock(&st.world) = w;
-            *lock(&st.stats) = SimStats::default();
+            let in_flight = lock(&st.stats).in_flight; // still being served
+            *lock(&st.stats) = SimStats { in_flight, in_flight_max: in_flight, ..SimStats::default() };
             *lock(&st.counting_since) = std::time::Instant::now();
             lock(&st.limits).clear();
             lock(&st.messages).clear();

@@ -1,41 +1,65 @@
-//! Fault injection settings of the simulator: what `sim` options and `POST /_sim/faults`
-//! set.
+//! Fault injection settings of the simulator, defined once: each field is a `sim` option
+//! (with its default and help) and a key of `POST /_sim/faults` (its name, in JSON).
 
 use super::hostile::BodyFault;
 use super::limiter::{Limit, Shape};
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::time::Duration;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, clap::Args, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub(crate) struct Faults {
+    /// Fraction of requests answered 500/502/503/504
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
     pub fail_rate: f64,
+    /// Fraction of requests answered 423 + Retry-After
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
     pub lock_rate: f64,
+    /// Fraction of connections dropped without an answer (a dropped PUT was applied or not, with equal odds)
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
     pub drop_rate: f64,
+    /// Milliseconds every answer takes
+    #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
-    /// Requests per second (token bucket) or per window, per token; `None` = no limit.
+    /// Requests per second per token (token bucket), or per window (429 + Retry-After beyond it); 0 = none
+    #[arg(long, value_name = "R")]
     pub rate_limit: Option<f64>,
-    /// `None` = ⌈rate/10⌉.
+    /// Burst of the token bucket [default: ceil(R/10)]
+    #[arg(long, value_name = "B")]
     pub burst: Option<u32>,
+    /// The shape of the rate limit
+    #[arg(long, value_enum, default_value_t = Shape::TokenBucket, value_name = "SHAPE")]
     pub limiter: Shape,
+    /// The window of fixed-window and sliding-window limits, in seconds
+    #[arg(long, default_value_t = 60, value_name = "S")]
     pub window_secs: u64,
-    /// Seconds, in `Retry-After` of 429 and 423.
+    /// Retry-After seconds of the token bucket's 429s and of 423s
+    #[arg(long, default_value_t = 1, value_name = "S")]
     pub retry_after: u64,
-    /// What is wrong with the `Link: rel="next"` of paged listings, if anything.
+    /// Spoil the next-page links of listings
+    #[arg(long, value_enum, value_name = "HOW")]
     pub next_link: Option<NextLink>,
-    /// Spoil 2xx answers to GETs this way, at `body_fault_rate`.
+    /// Spoil 2xx answers to GETs (and the token endpoint's): a proxy's HTML page, half the JSON, fields of the wrong type, 20 MiB, or 1 byte/s
+    #[arg(long, value_enum, value_name = "KIND")]
     pub body_fault: Option<BodyFault>,
+    /// Fraction of 2xx answers spoiled by --body-fault
+    #[arg(long, default_value_t = 1.0, value_name = "F")]
     pub body_fault_rate: f64,
-    /// Fraction of requests answered `307 Temporary Redirect` to the trap (another local
-    /// port), as a misconfigured proxy would, before the API sees them.
+    /// Fraction of requests answered 307 to another local port (a misconfigured proxy), which records what reaches it
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
     pub redirect_rate: f64,
-    /// 429 and 423 without `Retry-After`.
+    /// 429 and 423 without Retry-After
+    #[arg(long)]
     pub no_retry_after: bool,
-    /// `Retry-After` as an HTTP date rather than seconds.
+    /// Retry-After as an HTTP date
+    #[arg(long)]
     pub retry_after_date: bool,
 }
 
 /// A next-page link as servers have been seen to spoil them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum NextLink {
     /// The `orgId` of the request is left out (seen on Webex's `/messages`).
     DropOrgId,
@@ -45,43 +69,13 @@ pub(crate) enum NextLink {
     ForeignHost,
 }
 
-impl NextLink {
-    pub(crate) fn parse(s: &str) -> Option<NextLink> {
-        match s {
-            "drop-org-id" => Some(NextLink::DropOrgId),
-            "foreign-org" => Some(NextLink::ForeignOrg),
-            "foreign-host" => Some(NextLink::ForeignHost),
-            _ => None,
-        }
-    }
-    fn as_str(self) -> &'static str {
-        match self {
-            NextLink::DropOrgId => "drop-org-id",
-            NextLink::ForeignOrg => "foreign-org",
-            NextLink::ForeignHost => "foreign-host",
-        }
-    }
-}
-
 impl Default for Faults {
+    /// The options' own defaults: no fault.
     fn default() -> Self {
-        Faults {
-            fail_rate: 0.0,
-            lock_rate: 0.0,
-            drop_rate: 0.0,
-            latency_ms: 0,
-            rate_limit: None,
-            burst: None,
-            limiter: Shape::TokenBucket,
-            window_secs: 60,
-            retry_after: 1,
-            next_link: None,
-            body_fault: None,
-            body_fault_rate: 1.0,
-            redirect_rate: 0.0,
-            no_retry_after: false,
-            retry_after_date: false,
-        }
+        use clap::{Args, FromArgMatches};
+        let cmd = Faults::augment_args(clap::Command::new("faults").no_binary_name(true));
+        let matches = cmd.try_get_matches_from(std::iter::empty::<String>()).expect("every fault has a default");
+        Faults::from_arg_matches(&matches).expect("every fault has a default")
     }
 }
 
@@ -93,14 +87,14 @@ pub(crate) enum FaultError {
     NotAFraction { name: &'static str, value: f64 },
     #[error("fail_rate + lock_rate + drop_rate must not exceed 1")]
     FractionsOverOne,
-    #[error("rate_limit must be positive, got {0}")]
+    #[error("rate_limit must be 0 (none) or positive, got {0}")]
     RateLimit(f64),
     #[error("burst must be at least 1")]
     Burst,
     #[error("window_secs must be at least 1")]
     Window,
-    #[error("{name}: expected {expected}, got {value}")]
-    WrongType { name: String, expected: &'static str, value: Value },
+    #[error("{0}")]
+    WrongType(String),
     #[error("unknown fault setting `{0}`")]
     Unknown(String),
     #[error("expected a JSON object")]
@@ -124,7 +118,7 @@ impl Faults {
             return Err(FaultError::FractionsOverOne);
         }
         if let Some(r) = self.rate_limit
-            && !(r.is_finite() && r > 0.0)
+            && !(r.is_finite() && r >= 0.0)
         {
             return Err(FaultError::RateLimit(r));
         }
@@ -137,75 +131,34 @@ impl Faults {
         Ok(())
     }
 
-    /// Apply a `POST /_sim/faults` body; unknown keys are an error.
+    /// Apply a `POST /_sim/faults` body: the keys it names replace those values (`null`
+    /// turns an optional fault off; a `rate_limit` of 0 too); unknown keys are an error,
+    /// and a refused update changes nothing.
     pub(crate) fn update(&mut self, v: &Value) -> Result<(), FaultError> {
-        let obj = v.as_object().ok_or(FaultError::NotAnObject)?;
+        let given = v.as_object().ok_or(FaultError::NotAnObject)?;
         let mut next = self.clone();
-        for (k, v) in obj {
-            let wrong = |expected| FaultError::WrongType { name: k.clone(), expected, value: v.clone() };
-            let number = || v.as_f64().ok_or_else(|| wrong("a number"));
-            let whole = || v.as_u64().ok_or_else(|| wrong("a whole number"));
-            let flag = || v.as_bool().ok_or_else(|| wrong("true or false"));
-            match k.as_str() {
-                "fail_rate" => next.fail_rate = number()?,
-                "lock_rate" => next.lock_rate = number()?,
-                "drop_rate" => next.drop_rate = number()?,
-                "latency_ms" => next.latency_ms = whole()?,
-                "rate_limit" if v.is_null() => next.rate_limit = None,
-                "rate_limit" => next.rate_limit = Some(number()?).filter(|r| *r != 0.0),
-                "burst" if v.is_null() => next.burst = None,
-                "burst" => next.burst = Some(u32::try_from(whole()?).map_err(|_| wrong("a burst"))?),
-                "retry_after" => next.retry_after = whole()?,
-                "limiter" => {
-                    next.limiter = v
-                        .as_str()
-                        .and_then(Shape::parse)
-                        .ok_or_else(|| wrong("token-bucket, fixed-window or sliding-window"))?
-                }
-                "window_secs" => next.window_secs = whole()?,
-                "next_link" if v.is_null() => next.next_link = None,
-                "next_link" => {
-                    next.next_link = Some(
-                        v.as_str()
-                            .and_then(NextLink::parse)
-                            .ok_or_else(|| wrong("drop-org-id, foreign-org or foreign-host"))?,
-                    )
-                }
-                "body_fault" if v.is_null() => next.body_fault = None,
-                "body_fault" => {
-                    next.body_fault = Some(
-                        v.as_str()
-                            .and_then(BodyFault::parse)
-                            .ok_or_else(|| wrong("html, truncated, wrong-shape, huge, drip or null"))?,
-                    )
-                }
-                "body_fault_rate" => next.body_fault_rate = number()?,
-                "redirect_rate" => next.redirect_rate = number()?,
-                "no_retry_after" => next.no_retry_after = flag()?,
-                "retry_after_date" => next.retry_after_date = flag()?,
-                other => return Err(FaultError::Unknown(other.to_string())),
+        for (k, v) in given {
+            // one key at a time, so a wrong value is named by its key
+            let Value::Object(mut all) = next.to_json() else { unreachable!("a struct is an object") };
+            if all.insert(k.clone(), v.clone()).is_none() {
+                return Err(FaultError::Unknown(k.clone()));
             }
+            next =
+                serde_json::from_value(Value::Object(all)).map_err(|e| FaultError::WrongType(format!("{k}: {e}")))?;
         }
+        next.rate_limit = next.rate_limit.filter(|r| *r != 0.0);
         next.validate()?;
         *self = next;
         Ok(())
     }
 
     pub(crate) fn to_json(&self) -> Value {
-        json!({
-            "fail_rate": self.fail_rate, "lock_rate": self.lock_rate, "drop_rate": self.drop_rate,
-            "latency_ms": self.latency_ms, "rate_limit": self.rate_limit, "burst": self.burst,
-            "limiter": self.limiter.as_str(), "window_secs": self.window_secs,
-            "retry_after": self.retry_after, "next_link": self.next_link.map(NextLink::as_str),
-            "body_fault": self.body_fault.map(BodyFault::as_str), "body_fault_rate": self.body_fault_rate,
-            "redirect_rate": self.redirect_rate, "no_retry_after": self.no_retry_after,
-            "retry_after_date": self.retry_after_date,
-        })
+        serde_json::to_value(self).unwrap_or_default()
     }
 
     /// The limit in force, if any.
     pub(crate) fn limit(&self) -> Option<Limit> {
-        let rate = self.rate_limit?;
+        let rate = self.rate_limit.filter(|r| *r > 0.0)?;
         Some(Limit {
             shape: self.limiter,
             rate,
@@ -233,6 +186,7 @@ impl Faults {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn update_faults() {
@@ -248,6 +202,11 @@ mod tests {
         assert_eq!(f.fail_rate, 0.1, "a refused update changes nothing");
         f.update(&json!({"body_fault": "drip", "body_fault_rate": 0.5, "no_retry_after": true})).unwrap();
         assert_eq!((f.body_fault, f.body_fault_rate, f.no_retry_after), (Some(BodyFault::Drip), 0.5, true));
+        f.update(&json!({"limiter": "sliding-window", "next_link": "drop-org-id", "rate_limit": 0})).unwrap();
+        assert_eq!((f.limiter, f.next_link, f.rate_limit), (Shape::SlidingWindow, Some(NextLink::DropOrgId), None));
+        assert_eq!(f.to_json()["limiter"], "sliding-window", "the names the options take");
+        let e = f.update(&json!({"latency_ms": "slow"})).unwrap_err().to_string();
+        assert!(e.starts_with("latency_ms: invalid type"), "{e}");
     }
 
     #[test]

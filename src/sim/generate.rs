@@ -96,7 +96,8 @@ pub(crate) fn generate(o: &GenOptions) -> Generated {
     let n_targets = ((n_people as f64) * o.targets) as usize;
     let mut is_target = vec![false; members.len()];
     for _ in 0..n_targets {
-        let t = numbered[rng.random_range(0..numbered.len().max(1))];
+        // no numbered person (a tiny org): nobody to point at
+        let Some(&t) = numbered.get(rng.random_range(0..numbered.len().max(1))) else { break };
         let loc = (t - first_person) / PER_LOCATION;
         let lo = first_person + loc * PER_LOCATION;
         let hi = (lo + PER_LOCATION).min(members.len());
@@ -224,6 +225,19 @@ mod tests {
             .filter(|m| m.ecbn.as_ref().is_some_and(|e| e.selected == "LOCATION_MEMBER_NUMBER"))
             .count();
         assert!(lmn > 20, "{lmn} existing dependents");
+    }
+
+    #[test]
+    fn tiny_orgs_generate_for_every_seed() {
+        // a person without a number and every one a target: no numbered person to pick
+        for seed in 0..64 {
+            for (people, workspaces) in [(1, 0.0), (2, 0.5), (3, 1.0)] {
+                let o = GenOptions { people, workspaces, virtual_lines: 0.0, drift: 1.0, targets: 1.0, seed };
+                let g = generate(&o);
+                Org::new(g.fixture.clone()).expect("consistent org");
+                assert_eq!(g.desired.len(), people);
+            }
+        }
     }
 
     #[test]

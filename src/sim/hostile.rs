@@ -12,7 +12,8 @@ use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 /// What is wrong with a spoiled 2xx body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum BodyFault {
     /// An HTML page, as a proxy or a load balancer gives (also on 5xx faults).
     Html,
@@ -33,29 +34,6 @@ const HTML_PAGE: &str = "<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</ti
     <body><h1>Bad Gateway</h1><p>The proxy server received an invalid response from an upstream server.</p></body></html>\n";
 
 impl BodyFault {
-    pub(crate) const NAMES: [&'static str; 5] = ["html", "truncated", "wrong-shape", "huge", "drip"];
-
-    pub(crate) fn parse(s: &str) -> Option<BodyFault> {
-        match s {
-            "html" => Some(BodyFault::Html),
-            "truncated" => Some(BodyFault::Truncated),
-            "wrong-shape" => Some(BodyFault::WrongShape),
-            "huge" => Some(BodyFault::Huge),
-            "drip" => Some(BodyFault::Drip),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            BodyFault::Html => "html",
-            BodyFault::Truncated => "truncated",
-            BodyFault::WrongShape => "wrong-shape",
-            BodyFault::Huge => "huge",
-            BodyFault::Drip => "drip",
-        }
-    }
-
     /// The answer `resp` spoiled this way (its status and other headers kept).
     pub(crate) async fn spoil(self, resp: Response) -> Response {
         let (mut parts, body) = resp.into_parts();

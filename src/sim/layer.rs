@@ -59,6 +59,7 @@ pub(super) async fn api_layer(State(st): State<Arc<SimState>>, req: Request, nex
         .map(str::to_string)
         .unwrap_or_else(|| format!("SIM_{}", st.tracking.fetch_add(1, Ordering::Relaxed)));
     let seen = Seen { route: format!("{method} {template}"), method, template, tracking };
+    let _serving = st.serving();
     let faults = lock(&st.faults).clone();
     if faults.latency_ms > 0 {
         tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;

@@ -7,32 +7,12 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub(crate) enum Shape {
     TokenBucket,
     FixedWindow,
     SlidingWindow,
-}
-
-impl Shape {
-    pub(crate) const NAMES: [&'static str; 3] = ["token-bucket", "fixed-window", "sliding-window"];
-
-    pub(crate) fn parse(s: &str) -> Option<Shape> {
-        match s {
-            "token-bucket" => Some(Shape::TokenBucket),
-            "fixed-window" => Some(Shape::FixedWindow),
-            "sliding-window" => Some(Shape::SlidingWindow),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Shape::TokenBucket => "token-bucket",
-            Shape::FixedWindow => "fixed-window",
-            Shape::SlidingWindow => "sliding-window",
-        }
-    }
 }
 
 /// The limit as configured now (it may change while the simulator runs).

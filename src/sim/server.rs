@@ -38,6 +38,10 @@ pub(crate) struct SimStats {
     pub writes_applied: u64,
     /// Requests and 429s per second since the last reset (second 0 first).
     pub per_second: Vec<Second>,
+    /// `/v1` requests being served now (arrived, not yet answered), and the most at once
+    /// since the last reset: what a client keeps in flight, seen from the server.
+    pub in_flight: u64,
+    pub in_flight_max: u64,
 }
 
 #[derive(Debug, Default, serde::Serialize, Clone)]
@@ -69,6 +73,16 @@ pub(crate) struct SimState {
     /// The clock of every token expiry (`POST /_sim/clock` moves it).
     pub(crate) clock: super::oauth::Clock,
     pub(super) token_policy: super::oauth::TokenPolicy,
+}
+
+/// A request being served (see [`SimState::serving`]).
+pub(super) struct Serving<'a>(&'a SimState);
+
+impl Drop for Serving<'_> {
+    fn drop(&mut self) {
+        let mut s = lock(&self.0.stats);
+        s.in_flight = s.in_flight.saturating_sub(1);
+    }
 }
 
 pub(super) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -112,6 +126,15 @@ impl SimState {
 
     pub(crate) fn stats(&self) -> SimStats {
         lock(&self.stats).clone()
+    }
+
+    /// A `/v1` request arrived; it is served until the guard is dropped (answered, or
+    /// its connection gone).
+    pub(super) fn serving(&self) -> Serving<'_> {
+        let mut s = lock(&self.stats);
+        s.in_flight += 1;
+        s.in_flight_max = s.in_flight_max.max(s.in_flight);
+        Serving(self)
     }
 
     /// A request admitted to act on the world's org `i`.

@@ -143,8 +143,9 @@ fn token_rotation_from_token_file() {
     let mut c = job(&sim, d.path(), &["--concurrency", "1", "--token-file"]);
     c.env_remove("WEBEX_TOKEN").arg(&tf).args(["apply", f.to_str().unwrap()]);
     let child = c.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap();
-    // mid-run: a new token lands in the file, then the old one is revoked
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // mid-run (some changes written, most not): a new token lands in the file, then the
+    // old one is revoked
+    wait_until("the first writes", || sim.count(PUT_ECBN) >= 2);
     std::fs::write(&tf, "tok-2\n").unwrap();
     assert_eq!(sim.post("/_sim/tokens", serde_json::json!({"token": "tok-2", "scopes": scopes})), 204);
     assert_eq!(sim.post("/_sim/tokens", serde_json::json!({"token": "tok-1"})), 204);

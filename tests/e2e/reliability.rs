@@ -4,7 +4,6 @@ use crate::support::*;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::Duration;
 
 /// A plan that must find every row in sync, skipped, or to update (exit 0).
 fn plan_counts(sim: &Sim, d: &Path, desired: &Path) -> serde_json::Value {
@@ -106,11 +105,9 @@ fn sigint_writes_a_partial_report_and_exits_130() {
     let mut c = job(&sim, d.path(), &["--concurrency", "4", "apply", desired.to_str().unwrap()]);
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     let child = c.spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    wait_until("the run is under way", || sim.stats()["total"].as_u64().unwrap() >= 30);
     unsafe_kill(child.id(), "INT");
-    let t0 = std::time::Instant::now();
     let out = child.wait_with_output().unwrap();
-    assert!(t0.elapsed() < Duration::from_secs(6), "stopped within the grace period");
     assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
     let s = summary(d.path(), "apply");
     assert_eq!(s["exit_code"], 130);
@@ -122,20 +119,27 @@ fn sigint_writes_a_partial_report_and_exits_130() {
 
 #[test]
 fn a_second_sigint_exits_at_once() {
-    // every request takes 3 s: the first signal waits for them, the second does not
-    let sim = Sim::sample(&["--latency-ms", "3000"]);
+    use std::io::BufRead;
+    // every request takes 30 s: the first signal waits for the one in flight (its grace
+    // is 5 s), the second does not wait at all — the run ends before any report
+    let sim = Sim::sample(&["--latency-ms", "30000"]);
     let d = tmp();
     let mut c = job(&sim, d.path(), &["plan", sample("desired.csv").to_str().unwrap()]);
-    c.stdout(Stdio::null()).stderr(Stdio::null());
+    c.stdout(Stdio::null()).stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
-    std::thread::sleep(Duration::from_millis(500));
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    // the run is under way once its first request is (it waits 30 s for the answer)
+    wait_until("the first request", || sim.stats()["in_flight"].as_u64().unwrap() >= 1);
     unsafe_kill(child.id(), "INT");
-    std::thread::sleep(Duration::from_millis(200));
-    let t0 = std::time::Instant::now();
+    while stderr.read_line(&mut line).unwrap() > 0 && !line.contains("interrupted") {
+        line.clear();
+    }
+    assert!(line.contains("interrupted"), "the first signal was taken: {line}");
     unsafe_kill(child.id(), "INT");
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130));
-    assert!(t0.elapsed() < Duration::from_millis(1500), "{:?}", t0.elapsed());
+    assert!(reports(d.path(), "ecbn-plan-", ".json").is_empty(), "exited at once: no summary written yet");
 }
 
 #[test]
@@ -147,10 +151,7 @@ fn sigkill_mid_write_then_rerun_converges() {
     c.stdout(Stdio::null()).stderr(Stdio::null());
     let mut child = c.spawn().unwrap();
     // wait until the write phase has started, then kill without warning
-    let t0 = std::time::Instant::now();
-    while sim.count(PUT_ECBN) < 20 && t0.elapsed() < Duration::from_secs(20) {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_until("the write phase", || sim.count(PUT_ECBN) >= 20);
     child.kill().unwrap();
     child.wait().unwrap();
     // the report written so far is valid CSV; the rollback file too
@@ -173,7 +174,9 @@ fn simulator_state_file_survives_a_restart() {
         let sim = Sim::sample(&args);
         let r = against(&sim, d.path(), &["apply", sample("desired.csv").to_str().unwrap()]);
         assert_eq!(r.code, 0);
-        std::thread::sleep(Duration::from_millis(600)); // the background saver runs every 200 ms
+        // the background saver writes the change within its next round
+        let saved = || std::fs::read_to_string(&state).is_ok_and(|t| t.contains("LOCATION_ECBN"));
+        wait_until("the state file saved", saved);
     } // killed (SIGKILL) here
     let sim = Sim::sample(&args);
     assert_eq!(sim.ecbn_of(&id_of("ben.okafor@example.com")).0, "LOCATION_ECBN");

@@ -276,3 +276,13 @@ pub fn grant_fixture(dir: &Path) -> PathBuf {
                                          "refresh_token": REFRESH_TOKEN, "token": "admin-token"}]);
     write(dir, "org.json", &org.to_string())
 }
+
+/// Wait until `ready()` holds — a readiness signal (the server's books, a file's
+/// content), never a timing claim; the deadline only turns a hang into a failure.
+pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !ready() {
+        assert!(std::time::Instant::now() < deadline, "never happened: {what}");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
