@@ -57,7 +57,8 @@ impl IdKind {
     }
 }
 
-/// The kinds of member that have an ECBN of their own; each has its own endpoints.
+/// The kinds of member that have an ECBN of their own. All this program knows of each
+/// — its names, ID types, endpoints and listing — is its row of [`KINDS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Kind {
     Person,
@@ -65,55 +66,123 @@ pub(crate) enum Kind {
     VirtualLine,
 }
 
+/// One kind of member, all in one place.
+#[derive(Debug)]
+pub(crate) struct KindSpec {
+    pub(crate) kind: Kind,
+    /// As reports, files, counts and the command line write it (`virtual_line`).
+    pub(crate) name: &'static str,
+    /// As a sentence says it (`virtual line`).
+    pub(crate) noun: &'static str,
+    /// As a sentence refers back to it (`their` ECBN, `its` ECBN).
+    pub(crate) possessive: &'static str,
+    /// The ID types that name it.
+    pub(crate) id_types: &'static [IdKind],
+    /// Its type as the API writes it in `memberType` and `owner.type`, and as the
+    /// simulator's fixtures do.
+    pub(crate) api_type: &'static str,
+    /// An active number of it is a RECOMMENDED callback number [doc: "an activated
+    /// number, associated with a User or Workspace"]; else NOT_RECOMMENDED.
+    pub(crate) recommended: bool,
+    /// Its ECBN (`GET`, `PUT`), as a route template under the base URL: its URLs are
+    /// this with the ID in the `{…}` segment.
+    pub(crate) ecbn: &'static str,
+    pub(crate) dependencies: &'static str,
+    pub(crate) available_numbers: &'static str,
+    /// The paged listing of every member of the kind.
+    pub(crate) listing: &'static str,
+}
+
+pub(crate) const KINDS: [KindSpec; 3] = [
+    KindSpec {
+        kind: Kind::Person,
+        name: "person",
+        noun: "person",
+        possessive: "their",
+        id_types: &[IdKind::People],
+        api_type: "PEOPLE",
+        recommended: true,
+        ecbn: "/telephony/config/people/{personId}/emergencyCallbackNumber",
+        dependencies: "/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies",
+        available_numbers: "/telephony/config/people/{personId}/emergencyCallbackNumber/availableNumbers",
+        listing: "/people",
+    },
+    KindSpec {
+        kind: Kind::Workspace,
+        name: "workspace",
+        noun: "workspace",
+        possessive: "its",
+        id_types: &[IdKind::Place],
+        api_type: "PLACE",
+        recommended: true,
+        ecbn: "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber",
+        dependencies: "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber/dependencies",
+        available_numbers: "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber/availableNumbers",
+        listing: "/workspaces",
+    },
+    KindSpec {
+        kind: Kind::VirtualLine,
+        name: "virtual_line",
+        noun: "virtual line",
+        possessive: "its",
+        // VIRTUAL_PROFILE as the API's examples decode; VIRTUAL_LINE too [guess]
+        id_types: &[IdKind::VirtualProfile, IdKind::VirtualLine],
+        api_type: "VIRTUAL_LINE",
+        recommended: false,
+        ecbn: "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber",
+        dependencies: "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber/dependencies",
+        available_numbers: "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber/availableNumbers",
+        listing: "/telephony/config/virtualLines",
+    },
+];
+
 impl Kind {
     pub(crate) const ALL: [Kind; 3] = [Kind::Person, Kind::Workspace, Kind::VirtualLine];
 
+    /// Its row of [`KINDS`].
+    pub(crate) fn spec(self) -> &'static KindSpec {
+        let spec = &KINDS[self as usize];
+        debug_assert_eq!(spec.kind, self, "KINDS is in the order of Kind");
+        spec
+    }
+
     /// As reports and files write it.
     pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Kind::Person => "person",
-            Kind::Workspace => "workspace",
-            Kind::VirtualLine => "virtual_line",
-        }
+        self.spec().name
     }
 
     /// As a sentence says it.
     pub(crate) fn noun(self) -> &'static str {
-        match self {
-            Kind::Person => "person",
-            Kind::Workspace => "workspace",
-            Kind::VirtualLine => "virtual line",
-        }
+        self.spec().noun
     }
 
-    /// `person`, `workspace`, `virtual_line`, or the API's `PEOPLE`, `PLACE`,
-    /// `VIRTUAL_LINE`, `VIRTUAL_PROFILE`; any case.
+    /// Its name, or any ID type or API type naming it (`person`, `PEOPLE`, `PLACE`,
+    /// `VIRTUAL_LINE`, `VIRTUAL_PROFILE`, …); any case.
     pub(crate) fn parse(s: &str) -> Option<Kind> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "person" | "people" => Some(Kind::Person),
-            "workspace" | "place" => Some(Kind::Workspace),
-            "virtual_line" | "virtual_profile" => Some(Kind::VirtualLine),
-            _ => None,
-        }
+        let s = s.trim();
+        KINDS
+            .iter()
+            .find(|k| {
+                k.name.eq_ignore_ascii_case(s)
+                    || k.api_type.eq_ignore_ascii_case(s)
+                    || k.id_types.iter().any(|t| t.as_str().eq_ignore_ascii_case(s))
+            })
+            .map(|k| k.kind)
     }
 
     /// The kind of member an ID names, if it has an ECBN of its own.
-    pub(crate) fn of_id(k: IdKind) -> Option<Kind> {
-        match k {
-            IdKind::People => Some(Kind::Person),
-            IdKind::Place => Some(Kind::Workspace),
-            IdKind::VirtualProfile | IdKind::VirtualLine => Some(Kind::VirtualLine),
-            _ => None,
-        }
+    pub(crate) fn of_id(t: IdKind) -> Option<Kind> {
+        KINDS.iter().find(|k| k.id_types.contains(&t)).map(|k| k.kind)
     }
+}
 
-    /// The path segment of its endpoints under `/telephony/config/`.
-    pub(crate) fn path(self) -> &'static str {
-        match self {
-            Kind::Person => "people",
-            Kind::Workspace => "workspaces",
-            Kind::VirtualLine => "virtualLines",
-        }
+/// The command line names kinds as reports do.
+impl clap::ValueEnum for Kind {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Kind::ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
     }
 }
 

@@ -5,7 +5,7 @@ use crate::ids::{Kind, Uuid, WebexId};
 use crate::report::names;
 use crate::row::{
     Current, Desired, Email, Failure, Field, MemberRef, Parsed, Prediction, Problem, Reading, Resolved, Row, RowError,
-    RowErrors, Rows, Setting, Skip, Stage, TargetRef, Unresolved, Warning, excerpt,
+    RowErrors, Rows, Setting, Skip, Stage, TargetRef, Unresolved, excerpt,
 };
 use crate::wire::{Dependencies, EcbnGet, Selected};
 use std::collections::hash_map::Entry;
@@ -179,7 +179,7 @@ pub(crate) fn reading(get: &EcbnGet) -> Reading {
             Selected::LocationMemberNumber => {
                 get.location_member_info.as_ref().and_then(|i| i.member_id.as_deref()).map(WebexId::from_api)
             }
-            _ => None,
+            Selected::DirectLine | Selected::LocationEcbn | Selected::None => None,
         },
     });
     let mut r = Reading { selected: selected.into(), current, ..Default::default() };
@@ -197,17 +197,11 @@ pub(crate) fn reading(get: &EcbnGet) -> Reading {
         r.configured = Some((WebexId::from_api(id), label));
     }
     if let Some(b) = get.effective_block() {
-        r.effective_number = b.effective_value.as_deref().unwrap_or("").into();
+        // the one rule: a callback with no value, or whose level is NONE, reaches no number
+        let today = Prediction::of_block(Some(b));
         r.effective_quality = b.quality.as_deref().unwrap_or("").into();
-        r.warning = match (b.quality.as_deref(), b.effective_value.as_deref()) {
-            (_, None) => Some(Warning::NoNumber),
-            (Some("INVALID"), Some(v)) => Some(Warning::FallsBack {
-                to: v.into(),
-                level: b.effective_level.as_deref().unwrap_or("fallback").into(),
-            }),
-            (Some("NOT_RECOMMENDED"), _) => Some(Warning::NotRecommended),
-            _ => None,
-        };
+        r.warning = today.today();
+        r.effective_number = today.number;
     }
     r
 }
@@ -256,11 +250,11 @@ pub(crate) fn diff(want: &Resolved, read: &Reading) -> Diff {
     let Some(cur) = &read.current else {
         return Diff::Unknown(Failure::UnknownCurrent(excerpt(&read.selected)));
     };
-    let same = match (&want.setting, cur.selected) {
-        (Setting::DirectLine, Selected::DirectLine) | (Setting::LocationEcbn, Selected::LocationEcbn) => true,
-        (Setting::LocationMember(t), Selected::LocationMemberNumber) => cur.member.as_ref() == Some(t),
-        _ => false,
-    };
+    let same = want.setting.selected() == cur.selected
+        && match &want.setting {
+            Setting::LocationMember(t) => cur.member.as_ref() == Some(t),
+            Setting::DirectLine | Setting::LocationEcbn => true,
+        };
     if same { Diff::InSync } else { Diff::Differs(cur.clone()) }
 }
 

@@ -2,6 +2,7 @@
 //! two cannot drift apart. Unknown fields are ignored on input (the real API adds fields
 //! over time); `selected` stays a string so an unknown value is reported, not a crash.
 
+use crate::ids::Kind;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -47,13 +48,14 @@ impl fmt::Display for Selected {
 }
 
 /// The quality of a number as the API grades it [doc]: an active number of a person or
-/// workspace (`PEOPLE`, `PLACE`) is RECOMMENDED, of anything else (virtual lines, hunt
-/// groups) NOT_RECOMMENDED; an inactive or missing number is INVALID.
+/// workspace (the kinds marked `recommended`) is RECOMMENDED, of anything else (virtual
+/// lines, hunt groups) NOT_RECOMMENDED; an inactive or missing number is INVALID.
 pub(crate) fn number_quality(active: bool, owner_type: &str) -> &'static str {
-    match (active, owner_type) {
+    let recommended = Kind::parse(owner_type).is_some_and(|k| k.spec().recommended);
+    match (active, recommended) {
         (false, _) => "INVALID",
-        (true, "PEOPLE" | "PLACE") => "RECOMMENDED",
-        (true, _) => "NOT_RECOMMENDED",
+        (true, true) => "RECOMMENDED",
+        (true, false) => "NOT_RECOMMENDED",
     }
 }
 
@@ -368,41 +370,16 @@ pub(crate) struct NumberOwner {
 
 /// Route templates, as the simulator books them in `/_sim/stats` and the client books
 /// them in the summary (prefixed by the base URL's path, e.g. `/v1`).
+/// Route templates under the base URL, as `/_sim/stats` and the summary book them. A
+/// member kind's own routes are its row of `ids::KINDS`.
 pub(crate) mod routes {
-    use crate::ids::Kind;
-
-    /// `GET`/`PUT .../{id}/emergencyCallbackNumber` of a member of `kind`.
-    pub(crate) fn ecbn(kind: Kind) -> &'static str {
-        match kind {
-            Kind::Person => "/telephony/config/people/{personId}/emergencyCallbackNumber",
-            Kind::Workspace => "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber",
-            Kind::VirtualLine => "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber",
-        }
-    }
-
-    pub(crate) fn dependencies(kind: Kind) -> &'static str {
-        match kind {
-            Kind::Person => "/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies",
-            Kind::Workspace => "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber/dependencies",
-            Kind::VirtualLine => "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber/dependencies",
-        }
-    }
-
-    pub(crate) fn available_numbers(kind: Kind) -> &'static str {
-        match kind {
-            Kind::Person => "/telephony/config/people/{personId}/emergencyCallbackNumber/availableNumbers",
-            Kind::Workspace => "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber/availableNumbers",
-            Kind::VirtualLine => {
-                "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber/availableNumbers"
-            }
-        }
-    }
+    use crate::ids::{KINDS, Kind};
 
     pub(crate) const HUNT_GROUP_DEPENDENCIES: &str =
         "/telephony/config/huntGroups/{huntGroupId}/emergencyCallbackNumber/dependencies";
-    pub(crate) const PEOPLE: &str = "/people";
-    pub(crate) const WORKSPACES: &str = "/workspaces";
-    pub(crate) const VIRTUAL_LINES: &str = "/telephony/config/virtualLines";
+    pub(crate) const PEOPLE: &str = KINDS[Kind::Person as usize].listing;
+    pub(crate) const WORKSPACES: &str = KINDS[Kind::Workspace as usize].listing;
+    pub(crate) const VIRTUAL_LINES: &str = KINDS[Kind::VirtualLine as usize].listing;
     pub(crate) const MESSAGES: &str = "/messages";
     pub(crate) const ACCESS_TOKEN: &str = "/access_token";
     pub(crate) const ME: &str = "/people/me";

@@ -4,7 +4,7 @@
 //! and `config.toml` below both (`parse`, `file`). `sim` and `sim generate` have their
 //! own options and show no job option.
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -90,29 +90,10 @@ pub struct ExportArgs {
     pub location: Vec<String>,
     /// Only members of these kinds [default: all three]
     #[arg(long, value_name = "K,...", value_delimiter = ',', value_enum)]
-    pub kind: Vec<KindArg>,
+    pub(crate) kind: Vec<crate::ids::Kind>,
     /// Output file, `-` for stdout [default: <report-dir>/ecbn-export-<TS>.csv]
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-}
-
-/// A kind of member, as the command line names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum KindArg {
-    Person,
-    Workspace,
-    #[value(name = "virtual_line")]
-    VirtualLine,
-}
-
-impl KindArg {
-    pub(crate) fn kind(self) -> crate::ids::Kind {
-        match self {
-            KindArg::Person => crate::ids::Kind::Person,
-            KindArg::Workspace => crate::ids::Kind::Workspace,
-            KindArg::VirtualLine => crate::ids::Kind::VirtualLine,
-        }
-    }
 }
 
 #[derive(Debug, Args)]

@@ -15,6 +15,7 @@ use super::api::Api;
 use crate::atomic::AtomicFile;
 use crate::cli::ExportArgs;
 use crate::config::Settings;
+use crate::desired::DesiredColumn;
 use crate::error::{Error, Outcome};
 use crate::ids::{Kind, WebexId};
 use crate::report::{self, Recorder, Summary, escape_cell};
@@ -31,17 +32,10 @@ use std::sync::Arc;
 use std::time::SystemTime;
 use tokio_util::sync::CancellationToken;
 
-const COLUMNS: [&str; 9] = [
-    "member",
-    "selected",
-    "location_member",
-    "kind",
-    "email",
-    "display_name",
-    "location_id",
-    "current_effective_number",
-    "current_effective_quality",
-];
+/// The desired-state file's columns ([`DesiredColumn::header`]), then these, which the
+/// reader ignores.
+const INFORMATIONAL: [&str; 5] =
+    ["email", "display_name", "location_id", "current_effective_number", "current_effective_quality"];
 
 /// A member to export, with what its listing (or file) says of it. An export lists every
 /// member before it reads them, so an entry is kept small: a decoded ID (no text in the
@@ -127,7 +121,7 @@ async fn export(
     let mut counts = Counts::default();
     let kinds: Vec<Kind> = match args.kind.as_slice() {
         [] => Kind::ALL.to_vec(),
-        given => given.iter().map(|k| k.kind()).collect(),
+        given => given.to_vec(),
     };
     let members = match named {
         None => list_members(client, &kinds, &args.location, &mut counts).await,
@@ -344,7 +338,7 @@ async fn write_rows(
     concurrency: usize,
 ) -> std::io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
-    w.write_record(COLUMNS)?;
+    w.write_record(DesiredColumn::header().iter().chain(&INFORMATIONAL))?;
     // `buffered` keeps the listing order in the output with `concurrency` in flight
     let mut answers = futures_util::stream::iter(members)
         .map(|m| async move {

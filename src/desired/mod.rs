@@ -6,9 +6,12 @@
 //! stage is an error, so every bad row of a file is reported at once. Cross-row checks
 //! (duplicates, self-pointing) live in `plan`.
 
+mod columns;
 mod csv;
 mod parse;
 mod sheet;
+
+pub(crate) use columns::DesiredColumn;
 
 use crate::phone::Country;
 use crate::row::{Cells, Named, Parsed, Row, RowError, RowErrors, Rows, Trail, Written};
@@ -128,16 +131,17 @@ fn find_columns(path: &str, header: &[String], need: Need) -> Result<Columns, Fi
         column,
         header: crate::row::excerpt(&header.join(",")).into(),
     };
-    let member = pos(&["member", "person", "personid", "email", "id"]).ok_or_else(|| missing("member"))?;
-    let selected = pos(&["selected"]);
+    let find = |c: DesiredColumn| pos(c.names());
+    let member = find(DesiredColumn::Member).ok_or_else(|| missing(DesiredColumn::Member.name()))?;
+    let selected = find(DesiredColumn::Selected);
     if selected.is_none() && need == Need::Desired {
-        return Err(missing("selected"));
+        return Err(missing(DesiredColumn::Selected.name()));
     }
     Ok(Columns {
         member,
         selected,
-        target: pos(&["location_member", "locationmemberid"]),
-        kind: pos(&["kind"]),
+        target: find(DesiredColumn::LocationMember),
+        kind: find(DesiredColumn::Kind),
         width: header.len(),
     })
 }

@@ -39,22 +39,24 @@ pub(super) fn desired(w: &Cells, has_target_column: bool, country: Country) -> P
     }
     .map_err(|p| fail(Field::Selected, p))
     .ok();
-    let setting = match selected {
-        Some(Selected::LocationMemberNumber) if w.target().is_empty() => {
+    // every pair spelled out: a new `selected` value must say what it needs
+    let setting = match selected.map(|s| (s, w.target().is_empty())) {
+        None => None,
+        Some((Selected::LocationMemberNumber, true)) => {
             fail(Field::LocationMember, Problem::TargetRequired { has_column: has_target_column });
             None
         }
-        Some(Selected::LocationMemberNumber) => target_ref(w.target(), country)
+        Some((Selected::LocationMemberNumber, false)) => target_ref(w.target(), country)
             .map(Setting::LocationMember)
             .map_err(|p| fail(Field::LocationMember, p))
             .ok(),
-        Some(_) if !w.target().is_empty() => {
+        Some((Selected::DirectLine | Selected::LocationEcbn | Selected::None, false)) => {
             fail(Field::LocationMember, Problem::TargetNotAllowed(excerpt(w.target())));
             None
         }
-        Some(Selected::DirectLine) => Some(Setting::DirectLine),
-        Some(_) => Some(Setting::LocationEcbn),
-        None => None,
+        Some((Selected::DirectLine, true)) => Some(Setting::DirectLine),
+        Some((Selected::LocationEcbn, true)) => Some(Setting::LocationEcbn),
+        Some((Selected::None, true)) => None, // refused above: NONE cannot be set
     };
     match (member, setting) {
         (Some((member, kind)), Some(setting)) if errors.is_empty() => Ok(Desired { member, kind, setting }),

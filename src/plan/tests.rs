@@ -1,7 +1,7 @@
 use super::*;
 use crate::desired::rows_of;
 use crate::ids::{IdKind, Kind};
-use crate::row::{Stage, Trail, Written};
+use crate::row::{Stage, Trail, Warning, Written};
 use crate::wire::EcbnInfo;
 use base64::Engine as _;
 
@@ -169,6 +169,16 @@ fn reading_warns_about_todays_number() {
     assert_eq!(reading(&g).warning, Some(Warning::NoNumber));
     g.direct_line_info = Some(block(Some("+1"), "RECOMMENDED"));
     assert_eq!(reading(&g).warning, None);
+    // a value whose level is NONE reaches no number: today as in a forecast (one rule)
+    let mut none = block(Some("+14085550100"), "INVALID");
+    none.effective_level = Some("NONE".into());
+    g.direct_line_info = Some(none.clone());
+    let r = reading(&g);
+    assert_eq!((r.warning, &*r.effective_number), (Some(Warning::NoNumber), ""));
+    let forecast = crate::row::Prediction::of_block(Some(&none));
+    assert!(
+        forecast.none && forecast.warning(Selected::DirectLine).unwrap().to_string().contains("no callback number")
+    );
 }
 
 #[test]

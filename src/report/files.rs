@@ -2,8 +2,9 @@
 //! with names that never overwrite an earlier run's.
 
 use super::appender::Appender;
-use super::{Action, COLUMNS, RowLine, escape_cell};
+use super::{Action, Column, RowLine, escape_cell};
 use crate::atomic::AtomicFile;
+use crate::desired::DesiredColumn;
 use crate::ids::Kind;
 use std::collections::HashMap;
 use std::io;
@@ -20,11 +21,6 @@ pub(crate) struct ReportSet {
     last_flush: Instant,
 }
 
-/// The columns of the kind, the action and the message in the row report.
-const KIND: usize = 3;
-const ACTION: usize = 4;
-const MESSAGE: usize = 12;
-
 impl ReportSet {
     /// Create the row report; picks a suffix when any name of this run exists already.
     pub(crate) fn create(dir: &Path, mode: &str, ts: &str) -> io::Result<ReportSet> {
@@ -37,7 +33,7 @@ impl ReportSet {
             if json_path.exists() || rollback_path.exists() {
                 continue;
             }
-            let csv = match Appender::create(&csv_path, &COLUMNS, false) {
+            let csv = match Appender::create(&csv_path, &Column::header(), false) {
                 Ok(a) => a,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
                 Err(e) => return Err(e),
@@ -87,16 +83,17 @@ impl ReportSet {
             w.write_record(rdr.byte_headers()?)?;
             let mut rec = csv::StringRecord::new();
             while rdr.read_record(&mut rec)? {
-                let fix = rec.get(0).and_then(|l| l.parse::<u32>().ok()).and_then(|l| fixes.get(&l));
-                let action = rec.get(ACTION);
+                let line = rec.get(Column::Line.index()).and_then(|l| l.parse::<u32>().ok());
+                let fix = line.and_then(|l| fixes.get(&l));
+                let action = rec.get(Column::Action.index());
                 match fix {
                     Some(m) if action == Some(Action::Valid.as_str()) || action == Some(Action::Invalid.as_str()) => {
                         if action == Some(Action::Valid.as_str()) {
-                            were_valid.push(rec.get(KIND).and_then(Kind::parse));
+                            were_valid.push(rec.get(Column::Kind.index()).and_then(Kind::parse));
                         }
                         let mut v: Vec<String> = rec.iter().map(str::to_string).collect();
-                        v[ACTION] = Action::Invalid.as_str().to_string();
-                        v[MESSAGE] = escape_cell(m).into_owned();
+                        v[Column::Action.index()] = Action::Invalid.as_str().to_string();
+                        v[Column::Message.index()] = escape_cell(m).into_owned();
                         w.write_record(&v)?;
                     }
                     _ => w.write_record(&rec)?,
@@ -113,7 +110,7 @@ impl ReportSet {
     /// exists whenever a PUT was sent, even one whose previous value cannot be restored.
     pub(crate) fn open_rollback(&mut self) -> io::Result<&mut Appender> {
         if self.rollback.is_none() {
-            let header = ["member", "selected", "location_member", "kind"];
+            let header = DesiredColumn::header();
             self.rollback = Some(Appender::create(&self.rollback_path, &header, true)?);
         }
         Ok(self.rollback.as_mut().expect("opened above"))

@@ -6,8 +6,9 @@
 //! holds none of them) and drawn by a few lines of inline script, with `textContent`
 //! only; everything written as HTML is escaped.
 
-use super::{Action, Summary};
+use super::{Action, Column, Summary};
 use crate::atomic::AtomicFile;
+use crate::row::Concern;
 use std::collections::BTreeMap;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
@@ -15,19 +16,20 @@ use std::path::Path;
 /// Counts per location name (the ECBN GET's `locationECBNInfo` name), per action.
 pub(crate) type ByLocation = BTreeMap<Box<str>, BTreeMap<Action, u64>>;
 
-/// The report columns the page shows, by their names in the CSV.
-const SHOWN: [&str; 11] = [
-    "line",
-    "member",
-    "kind",
-    "action",
-    "current_selected",
-    "desired_selected",
-    "message",
-    "current_effective_number",
-    "current_effective_quality",
-    "desired_effective_number",
-    "desired_effective_quality",
+/// The report columns the page shows, with their headings; the page's script finds
+/// them by name.
+const SHOWN: [(Column, &str); 11] = [
+    (Column::Line, "line"),
+    (Column::Member, "member"),
+    (Column::Kind, "kind"),
+    (Column::Action, "action"),
+    (Column::CurrentSelected, "current"),
+    (Column::DesiredSelected, "desired"),
+    (Column::Message, "message"),
+    (Column::CurrentEffectiveNumber, "number today"),
+    (Column::CurrentEffectiveQuality, "quality today"),
+    (Column::DesiredEffectiveNumber, "predicted number"),
+    (Column::DesiredEffectiveQuality, "predicted quality"),
 ];
 
 /// Write the page of a run to `path`, reading its rows back from the CSV report.
@@ -129,17 +131,23 @@ fn by_location(out: &mut impl Write, locations: &ByLocation) -> io::Result<()> {
 fn rows(out: &mut impl Write, csv_report: &Path) -> io::Result<()> {
     let mut rdr = csv::Reader::from_path(csv_report)?;
     let headers = rdr.headers()?.clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let cols: Vec<Option<usize>> = SHOWN.iter().map(|n| col(n)).collect();
-    let (action, quality, number, current) =
-        (col("action"), col("current_effective_quality"), col("current_effective_number"), col("current_selected"));
+    let col = |c: Column| headers.iter().position(|h| h == c.name());
+    let cols: Vec<Option<usize>> = SHOWN.iter().map(|(c, _)| col(*c)).collect();
+    let action = col(Column::Action);
+    let (number, quality) = (col(Column::CurrentEffectiveNumber), col(Column::CurrentEffectiveQuality));
+    let current = col(Column::CurrentSelected);
+    // the columns by name and heading, for the script; a row's last field is the flag
+    let names: Vec<[&str; 2]> = SHOWN.iter().map(|(c, heading)| [c.name(), *heading]).collect();
+    let names = serde_json::to_string(&names).map_err(io::Error::other)?.replace('<', "\\u003c");
+    writeln!(out, "<script type=\"application/json\" id=\"columns\">{names}</script>")?;
     write!(out, "<script type=\"application/json\" id=\"data\">[")?;
     let mut first = true;
     let mut rec = csv::StringRecord::new();
     while rdr.read_record(&mut rec)? {
         let get = |i: Option<usize>| i.and_then(|i| rec.get(i)).unwrap_or("");
-        let read = !get(current).is_empty();
-        let bad_callback = read && (get(quality) == "INVALID" || get(number).is_empty());
+        // the rows' own rule: a read row's empty number is no number at all
+        let none = !get(current).is_empty() && get(number).is_empty();
+        let bad_callback = matches!(Concern::of(none, get(quality)), Some(Concern::NoNumber | Concern::Invalid));
         if get(action) == Action::InSync.as_str() && !bad_callback {
             continue;
         }
@@ -176,8 +184,7 @@ fn code(s: &str) -> String {
 
 const STYLE: &str = "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\
 table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #ccc;padding:2px 6px;text-align:left}\
-#rows td:nth-child(2),#callbacks td:nth-child(2){word-break:break-all;min-width:14em;max-width:24em}\
-#rows td:nth-child(7){min-width:16em}\
+td.member{word-break:break-all;min-width:14em;max-width:24em}td.message{min-width:16em}\
 th{background:#f3f3f3}#rows th{cursor:pointer}td.n{text-align:right}tr.total td{font-weight:bold}\
 svg text{font-size:12px}rect{fill:#4a7bd0}rect.failed,rect.invalid{fill:#c83c3c}rect.not_attempted{fill:#999}\
 rect.skipped_has_dependents{fill:#d99a26}rect.in_sync{fill:#5aa55a}.INVALID{color:#c83c3c;font-weight:bold}\
@@ -199,38 +206,42 @@ const BODY: &str = "<h2>Callback numbers that fall back or reach nothing today</
 const SCRIPT: &str = r##"<script>
 "use strict";
 const D = JSON.parse(document.getElementById("data").textContent);
-const COLS = ["line","member","kind","action","current","desired","message","number today","quality today","predicted number","predicted quality"];
+const SHOWN = JSON.parse(document.getElementById("columns").textContent);
+const C = Object.fromEntries(SHOWN.map(([name], i) => [name, i]));
+const BAD = SHOWN.length; // the flag after the columns: today's callback is INVALID or none
 const LIMIT = 2000;
 const state = { q: "", action: "", sort: 0, dir: 1 };
 const hash = new URLSearchParams(location.hash.slice(1));
 state.q = (hash.get("q") || "").toLowerCase(); state.action = hash.get("action") || "";
-function cell(tr, v) { const td = document.createElement("td"); td.textContent = v; if (v === "INVALID") td.className = v; tr.appendChild(td); }
+function cell(tr, v, name) { const td = document.createElement("td"); td.textContent = v;
+  td.className = name + (v === "INVALID" ? " INVALID" : ""); tr.appendChild(td); }
 function draw(tbody, rows, cols) {
   const frag = document.createDocumentFragment();
-  for (const r of rows) { const tr = document.createElement("tr"); for (const i of cols) cell(tr, r[i]); frag.appendChild(tr); }
+  for (const r of rows) { const tr = document.createElement("tr"); for (const i of cols) cell(tr, r[i], SHOWN[i][0]); frag.appendChild(tr); }
   tbody.replaceChildren(frag);
 }
 const head = document.querySelector("#rows thead tr");
-COLS.forEach((c, i) => { const th = document.createElement("th"); th.textContent = c;
+SHOWN.forEach(([, heading], i) => { const th = document.createElement("th"); th.textContent = heading;
   th.onclick = () => { state.dir = state.sort === i ? -state.dir : 1; state.sort = i; apply(); }; head.appendChild(th); });
 const sel = document.getElementById("action");
-for (const a of [...new Set(D.filter(r => r[3] !== "in_sync").map(r => r[3]))].sort()) {
+for (const a of [...new Set(D.filter(r => r[C.action] !== "in_sync").map(r => r[C.action]))].sort()) {
   const o = document.createElement("option"); o.value = a; o.textContent = a; sel.appendChild(o); }
 sel.value = state.action; document.getElementById("q").value = state.q;
 sel.onchange = () => { state.action = sel.value; apply(); };
 document.getElementById("q").oninput = e => { state.q = e.target.value.toLowerCase(); apply(); };
 function apply() {
-  let r = D.filter(x => x[3] !== "in_sync");
-  if (state.action) r = r.filter(x => x[3] === state.action);
+  let r = D.filter(x => x[C.action] !== "in_sync");
+  if (state.action) r = r.filter(x => x[C.action] === state.action);
   if (state.q) r = r.filter(x => x.some(c => String(c).toLowerCase().includes(state.q)));
-  const k = state.sort, num = k === 0;
+  const k = state.sort, num = k === C.line;
   r.sort((a, b) => state.dir * (num ? a[k] - b[k] : String(a[k]).localeCompare(String(b[k]))));
-  draw(document.querySelector("#rows tbody"), r.slice(0, LIMIT), COLS.map((_, i) => i));
+  draw(document.querySelector("#rows tbody"), r.slice(0, LIMIT), SHOWN.map((_, i) => i));
   document.getElementById("shown").textContent = Math.min(r.length, LIMIT) + " of " + r.length + " rows shown";
   document.body.dataset.shown = String(r.length);
 }
-const bad = D.filter(x => x[11] === 1);
-draw(document.querySelector("#callbacks tbody"), bad.slice(0, LIMIT), [0, 1, 2, 3, 7, 8]);
+const bad = D.filter(x => x[BAD] === 1);
+const callbackCols = ["line", "member", "kind", "action", "current_effective_number", "current_effective_quality"];
+draw(document.querySelector("#callbacks tbody"), bad.slice(0, LIMIT), callbackCols.map(n => C[n]));
 document.getElementById("callbacks-note").textContent = bad.length + " members" + (bad.length > LIMIT ? " (the first " + LIMIT + " shown)" : "");
 apply();
 document.body.dataset.ready = performance.now().toFixed(0);
@@ -262,7 +273,7 @@ mod tests {
         assert!(!html.contains("<img") && !html.contains("<i>HQ") && !html.contains("<b>d.csv"), "{html}");
         assert!(html.contains("&lt;i&gt;HQ") && html.contains("&lt;b&gt;d.csv"));
         // the data block cannot be closed from a cell; the in-sync row without a problem stays out
-        assert_eq!(html.matches("</script>").count(), 2, "the data block and the script only");
+        assert_eq!(html.matches("</script>").count(), 3, "the columns, the data block and the script only");
         assert!(html.contains("\\u003c/script>\\u003cscript>alert(2)"), "{html}");
         assert!(!html.contains("ok@example.com"));
     }

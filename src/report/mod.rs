@@ -2,6 +2,7 @@
 //! rollback file (appended and flushed before each PUT), and the stdout lines.
 
 mod appender;
+pub(crate) mod columns;
 mod files;
 pub(crate) mod housekeeping;
 pub(crate) mod html;
@@ -11,6 +12,7 @@ pub(crate) mod notify;
 mod printer;
 mod recorder;
 
+pub(crate) use columns::Column;
 pub(crate) use files::ReportSet;
 pub(crate) use printer::Printer;
 pub(crate) use recorder::{Record, Recorder};
@@ -21,26 +23,6 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::SystemTime;
-
-pub(crate) const COLUMNS: [&str; 17] = [
-    "line",
-    "member",
-    "member_id",
-    "kind",
-    "action",
-    "current_selected",
-    "current_location_member_id",
-    "desired_selected",
-    "desired_location_member_id",
-    "dependent_member_count",
-    "http_status",
-    "attempts",
-    "message",
-    "current_effective_number",
-    "current_effective_quality",
-    "desired_effective_number",
-    "desired_effective_quality",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -111,28 +93,32 @@ pub(crate) struct RowLine<'a> {
 }
 
 impl RowLine<'_> {
-    /// The cells in the order of [`COLUMNS`], escaped for spreadsheets.
+    /// The cells in the file's order ([`Column::ALL`]), escaped for spreadsheets.
     fn cells(&self) -> [Cow<'_, str>; 17] {
+        Column::ALL.map(|c| self.cell(c))
+    }
+
+    fn cell(&self, c: Column) -> Cow<'_, str> {
         let num = |v: Option<u64>| Cow::Owned(v.map(|n| n.to_string()).unwrap_or_default());
-        [
-            self.line.to_string().into(),
-            escape_cell(self.member),
-            escape_cell(self.member_id),
-            self.kind.into(),
-            self.action.as_str().into(),
-            escape_cell(self.current_selected),
-            escape_cell(self.current_location_member_id),
-            escape_cell(self.desired_selected),
-            escape_cell(self.desired_location_member_id),
-            num(self.dependent_member_count),
-            num(self.http_status.map(u64::from)),
-            self.attempts.to_string().into(),
-            escape_cell(&self.message),
-            escape_cell(self.current_effective_number),
-            escape_cell(self.current_effective_quality),
-            escape_cell(self.desired_effective_number),
-            escape_cell(self.desired_effective_quality),
-        ]
+        match c {
+            Column::Line => self.line.to_string().into(),
+            Column::Member => escape_cell(self.member),
+            Column::MemberId => escape_cell(self.member_id),
+            Column::Kind => self.kind.into(),
+            Column::Action => self.action.as_str().into(),
+            Column::CurrentSelected => escape_cell(self.current_selected),
+            Column::CurrentLocationMemberId => escape_cell(self.current_location_member_id),
+            Column::DesiredSelected => escape_cell(self.desired_selected),
+            Column::DesiredLocationMemberId => escape_cell(self.desired_location_member_id),
+            Column::DependentMemberCount => num(self.dependent_member_count),
+            Column::HttpStatus => num(self.http_status.map(u64::from)),
+            Column::Attempts => self.attempts.to_string().into(),
+            Column::Message => escape_cell(&self.message),
+            Column::CurrentEffectiveNumber => escape_cell(self.current_effective_number),
+            Column::CurrentEffectiveQuality => escape_cell(self.current_effective_quality),
+            Column::DesiredEffectiveNumber => escape_cell(self.desired_effective_number),
+            Column::DesiredEffectiveQuality => escape_cell(self.desired_effective_quality),
+        }
     }
 }
 

@@ -14,12 +14,11 @@ pub(crate) fn full_name(first: Option<&str>, last: Option<&str>) -> Option<Box<s
 
 /// The noun of an API member type (`memberType`, an owner's `type`); `None` for a person.
 pub(crate) fn noun_of_type(member_type: &str) -> Option<&'static str> {
-    match member_type.to_ascii_uppercase().as_str() {
-        "PEOPLE" | "PERSON" => None,
-        "PLACE" => Some(Kind::Workspace.noun()),
-        "VIRTUAL_LINE" | "VIRTUAL_PROFILE" => Some(Kind::VirtualLine.noun()),
-        "HUNT_GROUP" => Some("hunt group"),
-        _ => Some("member"),
+    match Kind::parse(member_type) {
+        Some(Kind::Person) => None,
+        Some(k) => Some(k.noun()),
+        None if member_type.eq_ignore_ascii_case(crate::ids::IdKind::HuntGroup.as_str()) => Some("hunt group"),
+        None => Some("member"),
     }
 }
 

@@ -18,7 +18,7 @@ mod rows;
 mod verdict;
 mod written;
 
-pub(crate) use prediction::{Forecast, Prediction, QUALITY_KEYS};
+pub(crate) use prediction::{Concern, Forecast, Prediction, QUALITY_KEYS};
 pub(crate) use problem::{Field, Problem, RowError, RowErrors, excerpt};
 pub(crate) use rows::Rows;
 pub(crate) use verdict::{Failure, Held, LookedUp, Skip, Verdict, Warning};
@@ -115,7 +115,7 @@ impl<T> Setting<T> {
     pub(crate) fn target(&self) -> Option<&T> {
         match self {
             Setting::LocationMember(t) => Some(t),
-            _ => None,
+            Setting::DirectLine | Setting::LocationEcbn => None,
         }
     }
 }

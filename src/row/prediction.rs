@@ -2,6 +2,7 @@
 //! run can tell without asking anything more (see `plan::predict`), and what is worth
 //! saying about it before it is written.
 
+use super::Warning;
 use crate::wire::{EcbnInfo, Selected};
 use std::fmt;
 
@@ -11,14 +12,38 @@ pub(crate) const UNKNOWN: &str = "unknown";
 /// The keys of the summary's `predicted_quality`, in its order.
 pub(crate) const QUALITY_KEYS: [&str; 5] = ["RECOMMENDED", "NOT_RECOMMENDED", "INVALID", UNKNOWN, "none"];
 
-/// A predicted callback number: the report's `desired_effective_number/quality`.
+/// What is worth saying about a callback number: none at all, an INVALID one (callbacks
+/// fall back), a NOT_RECOMMENDED one. The one rule, for today's number (the warning), the
+/// predicted one (the forecast) and the page alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Concern {
+    NoNumber,
+    Invalid,
+    NotRecommended,
+}
+
+impl Concern {
+    /// `none`: the callback reaches no number ([`Prediction::none`]).
+    pub(crate) fn of(none: bool, quality: &str) -> Option<Concern> {
+        match quality {
+            _ if none => Some(Concern::NoNumber),
+            "INVALID" => Some(Concern::Invalid),
+            "NOT_RECOMMENDED" => Some(Concern::NotRecommended),
+            _ => None,
+        }
+    }
+}
+
+/// A callback number as an option block of the ECBN GET tells it (today's, or the one a
+/// change would give): the report's `*_effective_number/quality`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Prediction {
     /// Empty when the callback would reach no number, or when it cannot be told.
     pub(crate) number: Box<str>,
     /// As the API grades it (a block's `quality` as read), or [`UNKNOWN`].
     pub(crate) quality: Box<str>,
-    /// The callback would reach no number at all (no value, or `effectiveLevel` NONE).
+    /// The callback reaches no number at all (no value, or `effectiveLevel` NONE): the
+    /// number is then empty, whatever the block's value.
     pub(crate) none: bool,
     /// The block's `effectiveLevel`, when a block said it.
     pub(crate) level: Option<Box<str>>,
@@ -62,18 +87,26 @@ impl Prediction {
     /// A warning for a row about to be written with `selected`, when the prediction is
     /// none, INVALID or NOT_RECOMMENDED.
     pub(crate) fn warning(&self, selected: Selected) -> Option<Forecast> {
-        if self.none {
-            return Some(Forecast::NoNumber { selected });
-        }
-        match &*self.quality {
-            "INVALID" => Some(Forecast::FallsBack {
-                selected,
-                to: self.number.clone(),
-                level: self.level.clone().unwrap_or_else(|| "fallback".into()),
-            }),
-            "NOT_RECOMMENDED" => Some(Forecast::NotRecommended { number: self.number.clone() }),
-            _ => None,
-        }
+        Some(match Concern::of(self.none, &self.quality)? {
+            Concern::NoNumber => Forecast::NoNumber { selected },
+            Concern::Invalid => {
+                Forecast::FallsBack { selected, to: self.number.clone(), level: self.level_or_fallback() }
+            }
+            Concern::NotRecommended => Forecast::NotRecommended { number: self.number.clone() },
+        })
+    }
+
+    /// The warning about today's number.
+    pub(crate) fn today(&self) -> Option<Warning> {
+        Some(match Concern::of(self.none, &self.quality)? {
+            Concern::NoNumber => Warning::NoNumber,
+            Concern::Invalid => Warning::FallsBack { to: self.number.clone(), level: self.level_or_fallback() },
+            Concern::NotRecommended => Warning::NotRecommended,
+        })
+    }
+
+    fn level_or_fallback(&self) -> Box<str> {
+        self.level.clone().unwrap_or_else(|| "fallback".into())
     }
 }
 

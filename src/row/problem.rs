@@ -95,11 +95,12 @@ impl RowErrors {
 
 impl fmt::Display for Field {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::desired::DesiredColumn as C;
         f.write_str(match self {
-            Field::Member => "member",
-            Field::Selected => "selected",
-            Field::LocationMember => "location_member",
-            Field::Kind => "kind",
+            Field::Member => C::Member.name(),
+            Field::Selected => C::Selected.name(),
+            Field::LocationMember => C::LocationMember.name(),
+            Field::Kind => C::Kind.name(),
             Field::Row => "row",
         })
     }

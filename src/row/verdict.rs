@@ -127,7 +127,7 @@ impl fmt::Display for Skip {
                 write!(f, "{count} members use this {} as ECBN (dependents rule)", of.noun())
             }
             Skip::LocationDefault { of } => {
-                let whose = if *of == Kind::Person { "their" } else { "its" };
+                let whose = of.spec().possessive;
                 write!(f, "this {}'s number is {whose} location's ECBN (location-default rule)", of.noun())
             }
             Skip::InFile { line, of } => write!(

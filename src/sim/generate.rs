@@ -197,7 +197,8 @@ pub(crate) fn generate(o: &GenOptions) -> Generated {
 
 pub(crate) fn write_desired(path: &std::path::Path, rows: &[(String, &'static str, String)]) -> std::io::Result<()> {
     let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
-    writeln!(w, "member,selected,location_member")?;
+    let [member, selected, target, _] = crate::desired::DesiredColumn::header();
+    writeln!(w, "{member},{selected},{target}")?;
     for (p, s, t) in rows {
         writeln!(w, "{p},{s},{t}")?;
     }

@@ -4,7 +4,7 @@
 //! `put_errors`, the dependencies' `is_self_ecbn_default` in `ecbn`).
 
 use super::fixture::{Fixture, Member, MemberEcbn};
-use crate::ids::{IdKind, Kind, Uuid, WebexId};
+use crate::ids::{IdKind, KINDS, Kind, Uuid, WebexId};
 #[cfg(test)]
 use crate::wire::EcbnPut;
 use std::collections::HashMap;
@@ -105,7 +105,8 @@ impl Org {
             if let Some(e) = &m.email {
                 org.by_email.entry(e.to_lowercase()).or_default().push(i);
             }
-            if !["PEOPLE", "PLACE", "VIRTUAL_LINE", "HUNT_GROUP"].contains(&m.kind.as_str()) {
+            let hunt_group = m.kind == IdKind::HuntGroup.as_str();
+            if !hunt_group && !KINDS.iter().any(|k| k.api_type == m.kind) {
                 return Err(OrgError::UnknownType { id: m.id.clone(), kind: m.kind.clone() });
             }
             if let Some(l) = &m.location_id
@@ -136,7 +137,7 @@ impl Org {
     /// A hunt group by ID: it can be an ECBN target, and has dependents, but no ECBN.
     pub(crate) fn hunt_group(&self, id: &str) -> Result<usize, SimError> {
         self.member(id)
-            .filter(|&i| self.state.members[i].kind == "HUNT_GROUP")
+            .filter(|&i| self.state.members[i].kind == IdKind::HuntGroup.as_str())
             .ok_or_else(|| SimError::not_found("hunt group"))
     }
 
@@ -148,11 +149,7 @@ impl Org {
 
 /// The fixture's member type of a kind.
 pub(crate) fn member_type(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Person => "PEOPLE",
-        Kind::Workspace => "PLACE",
-        Kind::VirtualLine => "VIRTUAL_LINE",
-    }
+    kind.spec().api_type
 }
 
 fn lmn_target(e: Option<&MemberEcbn>) -> Option<Uuid> {

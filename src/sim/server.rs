@@ -169,7 +169,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
     for kind in Kind::ALL {
         v1 = v1
             .route(
-                &format!("/v1{}", routes::ecbn(kind)),
+                &format!("/v1{}", kind.spec().ecbn),
                 get(
                     move |State(st): State<Arc<SimState>>,
                           Extension(At(org)): Extension<At>,
@@ -187,7 +187,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
                 ),
             )
             .route(
-                &format!("/v1{}", routes::dependencies(kind)),
+                &format!("/v1{}", kind.spec().dependencies),
                 get(
                     move |State(st): State<Arc<SimState>>,
                           Extension(At(org)): Extension<At>,
@@ -198,7 +198,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
                 ),
             )
             .route(
-                &format!("/v1{}", routes::available_numbers(kind)),
+                &format!("/v1{}", kind.spec().available_numbers),
                 get(
                     move |State(st): State<Arc<SimState>>,
                           Extension(At(org)): Extension<At>,

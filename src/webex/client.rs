@@ -26,10 +26,10 @@ impl Client {
         &self.t
     }
 
-    /// `.../telephony/config/<people|workspaces|virtualLines>/{id}/emergencyCallbackNumber/<tail>`.
-    fn ecbn_url(&self, kind: Kind, id: &str, tail: &[&str], query: &[(&str, &str)]) -> Url {
-        let mut segs = vec!["telephony", "config", kind.path(), id, "emergencyCallbackNumber"];
-        segs.extend_from_slice(tail);
+    /// The URL of a route template with `id` in its `{…}` segment.
+    fn url_of(&self, template: &str, id: &str, query: &[(&str, &str)]) -> Url {
+        let segs: Vec<&str> =
+            template.split('/').filter(|s| !s.is_empty()).map(|s| if s.starts_with('{') { id } else { s }).collect();
         self.t.url(&segs, query)
     }
 
@@ -38,11 +38,13 @@ impl Client {
     }
 
     pub(crate) async fn get_ecbn(&self, kind: Kind, id: &str) -> Call<EcbnGet> {
-        self.get(routes::ecbn(kind), self.ecbn_url(kind, id, &[], &[])).await
+        let route = kind.spec().ecbn;
+        self.get(route, self.url_of(route, id, &[])).await
     }
 
     pub(crate) async fn get_dependencies(&self, kind: Kind, id: &str) -> Call<Dependencies> {
-        self.get(routes::dependencies(kind), self.ecbn_url(kind, id, &["dependencies"], &[])).await
+        let route = kind.spec().dependencies;
+        self.get(route, self.url_of(route, id, &[])).await
     }
 
     /// A request with a JSON body; its answer's body is not read.
@@ -55,27 +57,28 @@ impl Client {
     }
 
     pub(crate) async fn put_ecbn(&self, kind: Kind, id: &str, body: &EcbnPut) -> Call<()> {
-        self.send_json(Method::PUT, routes::ecbn(kind), self.ecbn_url(kind, id, &[], &[]), body).await
+        let route = kind.spec().ecbn;
+        self.send_json(Method::PUT, route, self.url_of(route, id, &[]), body).await
     }
 
     /// `GET /people/me`: whom the token acts for.
     pub(crate) async fn me(&self) -> Call<Me> {
-        self.get(routes::ME, self.t.url(&["people", "me"], &[])).await
+        self.get(routes::ME, self.url_of(routes::ME, "", &[])).await
     }
 
     /// `POST /messages`: the run's notification.
     pub(crate) async fn post_message(&self, body: &MessagePost) -> Call<()> {
-        self.send_json(Method::POST, routes::MESSAGES, self.t.url(&["messages"], &[]), body).await
+        self.send_json(Method::POST, routes::MESSAGES, self.url_of(routes::MESSAGES, "", &[]), body).await
     }
 
     /// Valid ECBN targets for a member, filtered by phone number(s) (comma-separated).
     pub(crate) async fn available_numbers(&self, kind: Kind, id: &str, phone: &str) -> Call<AvailableNumbers> {
-        let url = self.ecbn_url(kind, id, &["availableNumbers"], &[("phoneNumber", phone)]);
-        self.get(routes::available_numbers(kind), url).await
+        let route = kind.spec().available_numbers;
+        self.get(route, self.url_of(route, id, &[("phoneNumber", phone)])).await
     }
 
     pub(crate) async fn people_by_email(&self, email: &str) -> Call<PeopleList> {
-        let url = self.t.url(&["people"], &[("email", email), ("callingData", "true")]);
+        let url = self.url_of(routes::PEOPLE, "", &[("email", email), ("callingData", "true")]);
         self.get(routes::PEOPLE, url).await
     }
 
@@ -92,7 +95,7 @@ impl Client {
             Some(l) => q.extend([("locationId", l), ("max", "50")]),
             None => q.push(("max", "100")),
         }
-        self.list::<PeopleList>(self.t.url(&["people"], &q), f).await
+        self.list::<PeopleList>(self.url_of(routes::PEOPLE, "", &q), f).await
     }
 
     /// Every workspace with Webex Calling (optionally of one location), in listing order.
@@ -103,7 +106,7 @@ impl Client {
     ) -> Result<(), ApiError> {
         let mut q = vec![("calling", "webexCalling"), ("max", "100")];
         q.extend(location_id.map(|l| ("locationId", l)));
-        self.list::<WorkspaceList>(self.t.url(&["workspaces"], &q), f).await
+        self.list::<WorkspaceList>(self.url_of(routes::WORKSPACES, "", &q), f).await
     }
 
     /// Every virtual line (optionally of one location), in listing order.
@@ -114,7 +117,7 @@ impl Client {
     ) -> Result<(), ApiError> {
         let mut q = vec![("max", "100")];
         q.extend(location_id.map(|l| ("locationId", l)));
-        self.list::<VirtualLineList>(self.t.url(&["telephony", "config", "virtualLines"], &q), f).await
+        self.list::<VirtualLineList>(self.url_of(routes::VIRTUAL_LINES, "", &q), f).await
     }
 
     /// Every item of a listing, page by page (`Link: rel="next"`, followed under the

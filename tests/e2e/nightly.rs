@@ -30,17 +30,33 @@ fn night(sim: &Sim, dir: &Path, days: u64, args: &[&str]) -> Ran {
 }
 
 fn night_cmd(sim: &Sim, dir: &Path, days: u64, args: &[&str]) -> Command {
-    let mut c = Command::new("faketime");
-    c.arg("-f").arg(format!("+{days}d")).arg(BIN).current_dir(dir);
+    let mut c = Command::new(BIN);
+    c.current_dir(dir);
     for (k, _) in std::env::vars() {
         if k.starts_with("ECBN_SYNC_") || k.starts_with("WEBEX_") {
             c.env_remove(k);
         }
     }
-    // tokio's timers keep this machine's monotonic clock
-    c.env("FAKETIME_DONT_FAKE_MONOTONIC", "1").env("WEBEX_CLIENT_SECRET", CLIENT_SECRET);
+    // libfaketime preloaded into the job itself (the `faketime` wrapper's child would
+    // outlive a kill), only when the clock moves: a run it was loaded into leaves shared
+    // memory behind when killed; tokio's timers keep this machine's monotonic clock
+    if days > 0 {
+        c.env("LD_PRELOAD", libfaketime()).env("FAKETIME", format!("+{days}d"));
+        c.env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+    }
+    c.env("WEBEX_CLIENT_SECRET", CLIENT_SECRET);
     c.args(["--base-url", &sim.base(), "--rate", "0", "--report-dir", "reports"]).args(args);
     c
+}
+
+/// Debian's libfaketime (package faketime; `.ci/run` installs it).
+fn libfaketime() -> PathBuf {
+    let dirs = std::fs::read_dir("/usr/lib").into_iter().flatten().flatten().map(|e| e.path().join("faketime"));
+    std::iter::once(PathBuf::from("/usr/lib/faketime"))
+        .chain(dirs)
+        .map(|d| d.join("libfaketime.so.1"))
+        .find(|p| p.is_file())
+        .expect("libfaketime.so.1 (Debian's faketime package; .ci/run installs it)")
 }
 
 fn advance(sim: &Sim, secs: u64) {

@@ -3,7 +3,7 @@
 //! each kind.
 
 use super::{Org, uuid_of};
-use crate::ids::Uuid;
+use crate::ids::{Kind, Uuid};
 use crate::phone;
 use crate::sim::fixture::Member;
 use crate::wire::{
@@ -114,7 +114,7 @@ impl Org {
             None => Box::new(self.state.members.iter()),
         };
         let matching = candidates
-            .filter(|m| m.kind == "PEOPLE")
+            .filter(|m| m.kind == Kind::Person.spec().api_type)
             .filter(|m| ids.as_ref().is_none_or(|ids| uuid_of(&m.id).is_some_and(|u| ids.contains(&u))))
             .filter(|m| loc.as_ref().is_none_or(|l| l.is_some() && m.location_id.as_deref().and_then(uuid_of) == *l));
         Page::of(matching, w, |m| self.person_view(m, q.calling_data))
@@ -143,7 +143,8 @@ impl Org {
     /// workspace's `locationId` says where it is.
     pub(crate) fn workspaces(&self, q: &ListQuery, w: Window) -> Page<Workspace> {
         let calling_kind = |m: &Member| if m.location_id.is_some() { "webexCalling" } else { "none" };
-        let matching = self.of_type("PLACE", q).filter(|m| q.calling.as_deref().is_none_or(|c| calling_kind(m) == c));
+        let matching =
+            self.of_type(Kind::Workspace, q).filter(|m| q.calling.as_deref().is_none_or(|c| calling_kind(m) == c));
         Page::of(matching, w, |m| Workspace {
             id: m.id.clone(),
             display_name: Some(m.display()),
@@ -154,7 +155,7 @@ impl Org {
 
     /// `/telephony/config/virtualLines`.
     pub(crate) fn virtual_lines(&self, q: &ListQuery, w: Window) -> Page<VirtualLine> {
-        Page::of(self.of_type("VIRTUAL_LINE", q), w, |m| VirtualLine {
+        Page::of(self.of_type(Kind::VirtualLine, q), w, |m| VirtualLine {
             id: m.id.clone(),
             first_name: m.first_name.clone(),
             last_name: m.last_name.clone(),
@@ -167,11 +168,12 @@ impl Org {
         })
     }
 
-    /// Members of a type, in fixture order, in any of the query's locations.
-    fn of_type<'a>(&'a self, kind: &'a str, q: &'a ListQuery) -> impl Iterator<Item = &'a Member> + 'a {
+    /// Members of a kind, in fixture order, in any of the query's locations.
+    fn of_type<'a>(&'a self, kind: Kind, q: &'a ListQuery) -> impl Iterator<Item = &'a Member> + 'a {
         let locs: Vec<Option<Uuid>> = q.location_ids.iter().map(|l| uuid_of(l)).collect();
+        let t = kind.spec().api_type;
         self.state.members.iter().filter(move |m| {
-            m.kind == kind && (locs.is_empty() || locs.contains(&m.location_id.as_deref().and_then(uuid_of)))
+            m.kind == t && (locs.is_empty() || locs.contains(&m.location_id.as_deref().and_then(uuid_of)))
         })
     }
 }
@@ -179,7 +181,7 @@ impl Org {
 /// [doc] `availableNumbers` owners: first and last name for people and virtual lines,
 /// a display name for workspaces and hunt groups.
 fn owner(m: &Member) -> NumberOwner {
-    let named = matches!(m.kind.as_str(), "PEOPLE" | "VIRTUAL_LINE");
+    let named = matches!(Kind::parse(&m.kind), Some(Kind::Person | Kind::VirtualLine));
     NumberOwner {
         id: m.id.clone(),
         kind: m.kind.clone(),
