@@ -5,6 +5,7 @@
 //! UUID and never as strings. An ID is decoded once, when it is read; its spelling is
 //! kept because requests and reports use the ID as it was written.
 
+use crate::wire::Selected;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
 use std::borrow::Cow;
@@ -53,17 +54,19 @@ impl IdKind {
 
     /// Kinds that can be the target of a LOCATION_MEMBER_NUMBER ECBN.
     pub(crate) fn is_member(self) -> bool {
-        self == IdKind::HuntGroup || Kind::of_id(self).is_some()
+        self == IdKind::HuntGroup || Kind::of_id(self).is_some_and(|k| k.spec().member)
     }
 }
 
-/// The kinds of member that have an ECBN of their own. All this program knows of each
-/// — its names, ID types, endpoints and listing — is its row of [`KINDS`].
+/// The kinds of entity with an ECBN of their own: the members of a location (people,
+/// workspaces, virtual lines) and the location itself. All this program knows of each —
+/// its names, ID types, values, endpoints and listing — is its row of [`KINDS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum Kind {
     Person,
     Workspace,
     VirtualLine,
+    Location,
 }
 
 /// One kind of member, all in one place.
@@ -84,16 +87,24 @@ pub(crate) struct KindSpec {
     /// An active number of it is a RECOMMENDED callback number [doc: "an activated
     /// number, associated with a User or Workspace"]; else NOT_RECOMMENDED.
     pub(crate) recommended: bool,
+    /// A member of a location: it can be a LOCATION_MEMBER_NUMBER target, others can
+    /// depend on it, and it may follow its location's ECBN (LOCATION_ECBN).
+    pub(crate) member: bool,
+    /// The values a row of this kind may set.
+    pub(crate) settable: &'static [Selected],
     /// Its ECBN (`GET`, `PUT`), as a route template under the base URL: its URLs are
     /// this with the ID in the `{…}` segment.
     pub(crate) ecbn: &'static str,
-    pub(crate) dependencies: &'static str,
+    /// Who depends on it (members only: nobody points at a location).
+    pub(crate) dependencies: Option<&'static str>,
     pub(crate) available_numbers: &'static str,
     /// The paged listing of every member of the kind.
     pub(crate) listing: &'static str,
 }
 
-pub(crate) const KINDS: [KindSpec; 3] = [
+const MEMBER_VALUES: &[Selected] = &[Selected::DirectLine, Selected::LocationEcbn, Selected::LocationMemberNumber];
+
+pub(crate) const KINDS: [KindSpec; 4] = [
     KindSpec {
         kind: Kind::Person,
         name: "person",
@@ -102,8 +113,10 @@ pub(crate) const KINDS: [KindSpec; 3] = [
         id_types: &[IdKind::People],
         api_type: "PEOPLE",
         recommended: true,
+        member: true,
+        settable: MEMBER_VALUES,
         ecbn: "/telephony/config/people/{personId}/emergencyCallbackNumber",
-        dependencies: "/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies",
+        dependencies: Some("/telephony/config/people/{personId}/emergencyCallbackNumber/dependencies"),
         available_numbers: "/telephony/config/people/{personId}/emergencyCallbackNumber/availableNumbers",
         listing: "/people",
     },
@@ -115,8 +128,10 @@ pub(crate) const KINDS: [KindSpec; 3] = [
         id_types: &[IdKind::Place],
         api_type: "PLACE",
         recommended: true,
+        member: true,
+        settable: MEMBER_VALUES,
         ecbn: "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber",
-        dependencies: "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber/dependencies",
+        dependencies: Some("/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber/dependencies"),
         available_numbers: "/telephony/config/workspaces/{workspaceId}/emergencyCallbackNumber/availableNumbers",
         listing: "/workspaces",
     },
@@ -129,15 +144,32 @@ pub(crate) const KINDS: [KindSpec; 3] = [
         id_types: &[IdKind::VirtualProfile, IdKind::VirtualLine],
         api_type: "VIRTUAL_LINE",
         recommended: false,
+        member: true,
+        settable: MEMBER_VALUES,
         ecbn: "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber",
-        dependencies: "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber/dependencies",
+        dependencies: Some("/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber/dependencies"),
         available_numbers: "/telephony/config/virtualLines/{virtualLineId}/emergencyCallbackNumber/availableNumbers",
         listing: "/telephony/config/virtualLines",
+    },
+    KindSpec {
+        kind: Kind::Location,
+        name: "location",
+        noun: "location",
+        possessive: "its",
+        id_types: &[IdKind::Location],
+        api_type: "LOCATION",
+        recommended: false,
+        member: false,
+        settable: &[Selected::LocationNumber, Selected::LocationMemberNumber],
+        ecbn: "/telephony/config/locations/{locationId}/features/emergencyCallbackNumber",
+        dependencies: None,
+        available_numbers: "/telephony/config/locations/{locationId}/emergencyCallbackNumber/availableNumbers",
+        listing: "/locations",
     },
 ];
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 3] = [Kind::Person, Kind::Workspace, Kind::VirtualLine];
+    pub(crate) const ALL: [Kind; 4] = [Kind::Person, Kind::Workspace, Kind::VirtualLine, Kind::Location];
 
     /// Its row of [`KINDS`].
     pub(crate) fn spec(self) -> &'static KindSpec {

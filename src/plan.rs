@@ -4,8 +4,8 @@
 use crate::ids::{Kind, Uuid, WebexId};
 use crate::report::names;
 use crate::row::{
-    Current, Desired, Email, Failure, Field, MemberRef, Parsed, Prediction, Problem, Reading, Resolved, Row, RowError,
-    RowErrors, Rows, Setting, Skip, Stage, TargetRef, Unresolved, excerpt,
+    Current, Desired, Differs, Email, Failure, Field, MemberRef, Parsed, Prediction, Problem, Reading, Resolved, Row,
+    RowError, RowErrors, Rows, Setting, Skip, Stage, TargetRef, Unresolved, excerpt,
 };
 use crate::wire::{Dependencies, EcbnGet, Selected};
 use std::collections::hash_map::Entry;
@@ -173,20 +173,18 @@ pub(crate) fn in_file_targets<'a>(rows: impl IntoIterator<Item = &'a Row<Resolve
 /// What an ECBN GET says: today's value and the number a callback reaches.
 pub(crate) fn reading(get: &EcbnGet) -> Reading {
     let selected = get.selected.as_str();
-    let current = Selected::parse(selected).map(|selected| Current {
-        selected,
-        member: match selected {
-            Selected::LocationMemberNumber => {
-                get.location_member_info.as_ref().and_then(|i| i.member_id.as_deref()).map(WebexId::from_api)
-            }
-            Selected::DirectLine | Selected::LocationEcbn | Selected::None => None,
-        },
-    });
+    let current = Selected::parse(selected)
+        .map(|selected| Current { selected, member: get.selected_member().map(WebexId::from_api) });
     let mut r = Reading { selected: selected.into(), current, ..Default::default() };
     // [doc] the location block's names are the location's name and "."
     r.location = get.location_ecbn_info.as_ref().and_then(|b| b.first_name.as_deref()).map(Box::from);
     if let Some(d) = &get.direct_line_info {
         r.member_name = names::full_name(d.first_name.as_deref(), d.last_name.as_deref());
+    }
+    // a location's own GET names it in its own block
+    if let Some(name) = get.location_info.as_ref().and_then(|l| l.name.as_deref()).filter(|n| !n.trim().is_empty()) {
+        r.member_name = Some(name.into());
+        r.location = Some(name.into());
     }
     if let Some(m) = &get.location_member_info
         && let Some(id) = &m.member_id
@@ -211,7 +209,12 @@ pub(crate) fn reading(get: &EcbnGet) -> Reading {
 /// own block. LOCATION_MEMBER_NUMBER: the configured member's block when the target is
 /// that member, else a phone-number target's number and quality, else unknown. A row in
 /// sync keeps today's number, exactly as read.
-pub(crate) fn predict(want: &Resolved, get: &EcbnGet, diff: &Diff) -> Prediction {
+pub(crate) fn predict(want: &Resolved, get: &EcbnGet, diff: &Diff, forecast: &LocationForecast) -> Prediction {
+    // a member on (or moving to) LOCATION_ECBN whose location the file changes reaches
+    // what that location's row will give, in sync or not
+    if let (Setting::LocationEcbn, Some(location)) = (&want.setting, forecast.for_member(&want.member)) {
+        return location.clone();
+    }
     if let Diff::InSync = diff {
         let block = get.effective_block();
         let number = block.and_then(|b| b.effective_value.as_deref()).unwrap_or("").into();
@@ -220,6 +223,7 @@ pub(crate) fn predict(want: &Resolved, get: &EcbnGet, diff: &Diff) -> Prediction
     match &want.setting {
         Setting::DirectLine => Prediction::of_block(get.direct_line_info.as_ref()),
         Setting::LocationEcbn => Prediction::of_block(get.location_ecbn_info.as_ref()),
+        Setting::LocationNumber => Prediction::of_block(get.location_info.as_ref()),
         Setting::LocationMember(target) => {
             let configured = get
                 .location_member_info
@@ -253,7 +257,7 @@ pub(crate) fn diff(want: &Resolved, read: &Reading) -> Diff {
     let same = want.setting.selected() == cur.selected
         && match &want.setting {
             Setting::LocationMember(t) => cur.member.as_ref() == Some(t),
-            Setting::DirectLine | Setting::LocationEcbn => true,
+            Setting::DirectLine | Setting::LocationEcbn | Setting::LocationNumber => true,
         };
     if same { Diff::InSync } else { Diff::Differs(cur.clone()) }
 }
@@ -274,14 +278,69 @@ pub(crate) fn skip_by_dependencies(deps: &Dependencies, of: Kind) -> Option<Skip
     }
 }
 
-/// A member skipped for dependents now may be free next run when this run moves one of
-/// their dependents away: the current value of an updated row pointed at them.
+/// Who points at a member that is skipped for it: other members (its dependents), or
+/// its location (it is the location's ECBN).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum PointedBy {
+    Members,
+    Location,
+}
+
+impl PointedBy {
+    /// Who a row of `kind` is, pointing at someone.
+    pub(crate) fn of(kind: Kind) -> PointedBy {
+        if kind.spec().member { PointedBy::Members } else { PointedBy::Location }
+    }
+
+    /// Why a skip was made, when it is someone's pointing.
+    pub(crate) fn of_skip(skip: &Skip) -> Option<PointedBy> {
+        match skip {
+            Skip::Dependents { .. } => Some(PointedBy::Members),
+            Skip::LocationDefault { .. } => Some(PointedBy::Location),
+            Skip::InFile { .. } => None,
+        }
+    }
+}
+
+/// A member skipped because others point at it may be free next run when this run
+/// moves such a pointer away: the current value of an updated row of the same sort
+/// (a member's, or a location's) pointed at them.
 pub(crate) fn rerun_needed<'a>(
-    skipped_for_dependents: impl IntoIterator<Item = &'a Uuid>,
-    moved_away_from: impl IntoIterator<Item = &'a Uuid>,
+    skipped: impl IntoIterator<Item = &'a (Uuid, PointedBy)>,
+    moved_away_from: impl IntoIterator<Item = &'a (Uuid, PointedBy)>,
 ) -> bool {
-    let moved: HashSet<&Uuid> = moved_away_from.into_iter().collect();
-    skipped_for_dependents.into_iter().any(|p| moved.contains(p))
+    let moved: HashSet<&(Uuid, PointedBy)> = moved_away_from.into_iter().collect();
+    skipped.into_iter().any(|p| moved.contains(p))
+}
+
+/// What members on LOCATION_ECBN will reach once the file's location rows are in place:
+/// each changed location's predicted number, and which location each member is in
+/// (learned only when the file changes a location).
+#[derive(Debug, Default)]
+pub(crate) struct LocationForecast {
+    /// The locations the file changes, as their rows name them.
+    pub(crate) changed: Vec<WebexId>,
+    by_location: HashMap<Uuid, Prediction>,
+    /// Member → its location.
+    pub(crate) location_of: HashMap<Uuid, Uuid>,
+}
+
+impl LocationForecast {
+    /// The changed locations' predictions, from their rows that will be written.
+    pub(crate) fn of<'a>(changing: impl IntoIterator<Item = &'a Row<Differs>>) -> LocationForecast {
+        let mut f = LocationForecast::default();
+        for r in changing {
+            if let Some(read) = &r.trail.read {
+                f.changed.push(r.stage.want.member.clone());
+                f.by_location.insert(r.stage.want.member.uuid(), read.predicted.clone());
+            }
+        }
+        f
+    }
+
+    pub(crate) fn for_member(&self, member: &WebexId) -> Option<&Prediction> {
+        self.by_location.get(self.location_of.get(&member.uuid())?)
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! exactly one person has it. Phone-number targets → one `availableNumbers?phoneNumber=`
 //! per row, which also proves the number is a valid ECBN target (active, same location).
 
-use crate::ids::WebexId;
+use crate::ids::{Uuid, WebexId};
 use crate::phone;
 use crate::report::names;
 use crate::row::{
@@ -172,6 +172,7 @@ fn resolved(
     let (setting, found) = match d.setting {
         Setting::DirectLine => (Setting::DirectLine, None),
         Setting::LocationEcbn => (Setting::LocationEcbn, None),
+        Setting::LocationNumber => (Setting::LocationNumber, None),
         Setting::LocationMember(TargetRef::Id(id)) => (Setting::LocationMember(id), None),
         Setting::LocationMember(TargetRef::Email(e)) => {
             let (id, label) = book.id(&e, Field::LocationMember)?;
@@ -248,4 +249,28 @@ fn target_of(answer: Result<AvailableNumbers, ApiError>, number: &str) -> Result
         },
         None => Err(invalid(Problem::NotATarget(number.into()))),
     }
+}
+
+/// Which member is in which of `locations` (member UUID → location UUID), from the
+/// paged listings of each location's people, workspaces and virtual lines: what a run
+/// asks only when its file changes a location, so that the members who follow the
+/// location's ECBN are predicted right. A listing that fails leaves its members out
+/// (their prediction is then today's block, as without the location's row).
+pub(crate) async fn members_of(client: &Client, locations: &[WebexId]) -> HashMap<Uuid, Uuid> {
+    let mut of = HashMap::new();
+    for loc in locations {
+        let (id, u) = (loc.spelling(), loc.uuid());
+        let mut note = |member: &str| {
+            of.insert(WebexId::from_api(member).uuid(), u.clone());
+        };
+        let listed = [
+            client.people_listing(Some(&id), |p| note(&p.id)).await,
+            client.workspaces_listing(Some(&id), |w| note(&w.id)).await,
+            client.virtual_lines_listing(Some(&id), |v| note(&v.id)).await,
+        ];
+        for e in listed.into_iter().filter_map(Result::err) {
+            tracing::warn!(location = %id, "listing a changed location's members failed: {e}; their predictions keep today's location");
+        }
+    }
+    of
 }

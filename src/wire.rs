@@ -14,6 +14,8 @@ pub(crate) enum Selected {
     DirectLine,
     LocationEcbn,
     LocationMemberNumber,
+    /// A location's own: its main number.
+    LocationNumber,
     None,
 }
 
@@ -21,9 +23,15 @@ impl Selected {
     /// Case-insensitive parse; `None` for anything unknown.
     pub(crate) fn parse(s: &str) -> Option<Selected> {
         let s = s.trim();
-        [Selected::DirectLine, Selected::LocationEcbn, Selected::LocationMemberNumber, Selected::None]
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s))
+        [
+            Selected::DirectLine,
+            Selected::LocationEcbn,
+            Selected::LocationMemberNumber,
+            Selected::LocationNumber,
+            Selected::None,
+        ]
+        .into_iter()
+        .find(|v| v.as_str().eq_ignore_ascii_case(s))
     }
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -31,13 +39,9 @@ impl Selected {
             Selected::DirectLine => "DIRECT_LINE",
             Selected::LocationEcbn => "LOCATION_ECBN",
             Selected::LocationMemberNumber => "LOCATION_MEMBER_NUMBER",
+            Selected::LocationNumber => "LOCATION_NUMBER",
             Selected::None => "NONE",
         }
-    }
-
-    /// Values the PUT accepts (NONE is refused by the API with 25100).
-    pub(crate) fn settable(self) -> bool {
-        self != Selected::None
     }
 }
 
@@ -118,6 +122,9 @@ pub(crate) const MESSAGE_MAX_BYTES: usize = 7439;
 pub(crate) struct EcbnInfo {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone_number: Option<String>,
+    /// A location block's name (`locationInfo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,7 +141,8 @@ pub(crate) struct EcbnInfo {
     pub quality: Option<String>,
 }
 
-/// `GET .../people/{personId}/emergencyCallbackNumber`.
+/// `GET .../emergencyCallbackNumber` of a member or a location (its own number is in
+/// `locationInfo`; a member's options in the other blocks).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct EcbnGet {
@@ -147,6 +155,8 @@ pub(crate) struct EcbnGet {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location_member_info: Option<EcbnInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_info: Option<EcbnInfo>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_info: Option<EcbnInfo>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elin_enabled: Option<bool>,
@@ -155,12 +165,22 @@ pub(crate) struct EcbnGet {
 }
 
 impl EcbnGet {
+    /// The member a LOCATION_MEMBER_NUMBER selection points at (none for any other:
+    /// a member configured earlier is only a memory).
+    pub(crate) fn selected_member(&self) -> Option<&str> {
+        match Selected::parse(&self.selected)? {
+            Selected::LocationMemberNumber => self.location_member_info.as_ref()?.member_id.as_deref(),
+            Selected::DirectLine | Selected::LocationEcbn | Selected::LocationNumber | Selected::None => None,
+        }
+    }
+
     /// The block that describes the current selection: what a callback reaches today.
     pub(crate) fn effective_block(&self) -> Option<&EcbnInfo> {
         match Selected::parse(&self.selected)? {
             Selected::DirectLine => self.direct_line_info.as_ref(),
             Selected::LocationEcbn => self.location_ecbn_info.as_ref(),
             Selected::LocationMemberNumber => self.location_member_info.as_ref(),
+            Selected::LocationNumber => self.location_info.as_ref(),
             Selected::None => self.default_info.as_ref(),
         }
     }
@@ -249,6 +269,23 @@ pub(crate) struct PersonPhone {
     pub value: String,
     #[serde(default)]
     pub primary: bool,
+}
+
+/// `GET /locations` page.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct LocationList {
+    pub(crate) items: Vec<LocationItem>,
+}
+
+/// A location as `/locations` lists it (the fields this tool reads, and the org).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct LocationItem {
+    pub(crate) id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) org_id: Option<String>,
 }
 
 /// `GET /workspaces` page.
@@ -380,6 +417,7 @@ pub(crate) mod routes {
     pub(crate) const PEOPLE: &str = KINDS[Kind::Person as usize].listing;
     pub(crate) const WORKSPACES: &str = KINDS[Kind::Workspace as usize].listing;
     pub(crate) const VIRTUAL_LINES: &str = KINDS[Kind::VirtualLine as usize].listing;
+    pub(crate) const LOCATIONS: &str = KINDS[Kind::Location as usize].listing;
     pub(crate) const MESSAGES: &str = "/messages";
     pub(crate) const ACCESS_TOKEN: &str = "/access_token";
     pub(crate) const ME: &str = "/people/me";
@@ -436,7 +474,8 @@ mod tests {
         assert_eq!(Selected::parse(" direct_line "), Some(Selected::DirectLine));
         assert_eq!(Selected::parse("Location_Member_Number"), Some(Selected::LocationMemberNumber));
         assert_eq!(Selected::parse("bogus"), None);
-        assert!(!Selected::None.settable());
+        assert!(crate::ids::KINDS.iter().all(|k| !k.settable.contains(&Selected::None)), "NONE is never set");
+        assert_eq!(Selected::parse("location_number"), Some(Selected::LocationNumber));
     }
 
     #[test]

@@ -20,9 +20,9 @@ use crate::error::{Error, Outcome};
 use crate::ids::{Kind, WebexId};
 use crate::report::{self, Recorder, Summary, escape_cell};
 use crate::resolve::{EmailBook, NotFound};
-use crate::row::{Field, MemberRef, Named, Problem, RowErrors};
+use crate::row::{Field, MemberRef, Named, Prediction, Problem, RowErrors};
 use crate::webex::{ApiError, Client};
-use crate::wire::{Person, Selected, VirtualLine, Workspace};
+use crate::wire::{LocationItem, Person, VirtualLine, Workspace};
 use crate::{desired, logging};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
@@ -221,17 +221,40 @@ async fn list_members(
     let locations: Vec<Option<&str>> =
         if locations.is_empty() { vec![None] } else { locations.iter().map(|l| Some(l.as_str())).collect() };
     for &kind in kinds {
+        if kind == Kind::Location {
+            // one listing, whatever the filter: a location is in it when it is one of them
+            let wanted: Vec<WebexId> = locations.iter().flatten().map(|l| WebexId::from_api(l)).collect();
+            let listed = client.locations_listing(|l| {
+                let id = WebexId::from_api(&l.id);
+                if wanted.is_empty() || wanted.contains(&id) {
+                    out.push(location(l, &mut shared));
+                }
+            });
+            listed.await.map_err(|e| Error::Listing { what: kind.noun(), source: e })?;
+            continue;
+        }
         for &l in &locations {
             let s = &mut shared;
             let listed = match kind {
                 Kind::Person => client.people_listing(l, |p| out.extend(person(p, counts, s))).await,
                 Kind::Workspace => client.workspaces_listing(l, |w| out.extend(workspace(w, counts, s))).await,
                 Kind::VirtualLine => client.virtual_lines_listing(l, |v| out.push(virtual_line(v, s))).await,
+                Kind::Location => unreachable!("listed once, above"),
             };
             listed.map_err(|e| Error::Listing { what: kind.noun(), source: e })?;
         }
     }
     Ok(out)
+}
+
+fn location(l: LocationItem, locations: &mut Locations) -> Entry {
+    Entry {
+        id: WebexId::from_api(&l.id),
+        kind: Some(Kind::Location),
+        email: "".into(),
+        display_name: l.name.unwrap_or_default().into(),
+        location_id: locations.shared(l.id),
+    }
 }
 
 /// A person of the calling listing: they have Webex Calling when it gives a location.
@@ -349,25 +372,21 @@ async fn write_rows(
     while let Some((m, result)) = answers.next().await {
         match result {
             Ok(get) => {
-                let selected = get.selected.clone();
-                let target = match Selected::parse(&selected) {
-                    Some(Selected::LocationMemberNumber) => {
-                        get.location_member_info.as_ref().and_then(|i| i.member_id.clone()).unwrap_or_default()
-                    }
-                    _ => String::new(),
-                };
-                let eff = get.effective_block();
+                let target = get.selected_member().unwrap_or("");
+                // the number a callback reaches today, by the report's one rule
+                let today = Prediction::of_block(get.effective_block());
+                let quality = get.effective_block().and_then(|b| b.quality.as_deref()).unwrap_or("");
                 let id = m.id.spelling();
                 let rec = [
                     &*id,
-                    &selected,
-                    &target,
+                    &get.selected,
+                    target,
                     m.kind.map_or("", Kind::as_str),
                     &m.email,
                     &m.display_name,
                     &m.location_id,
-                    eff.and_then(|b| b.effective_value.as_deref()).unwrap_or(""),
-                    eff.and_then(|b| b.quality.as_deref()).unwrap_or(""),
+                    &today.number,
+                    quality,
                 ];
                 w.write_record(rec.map(escape_cell).each_ref().map(|c| c.as_ref()))?;
                 counts.exported += 1;

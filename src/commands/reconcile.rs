@@ -18,6 +18,7 @@ use super::{Mode, Stamp};
 use crate::config::Settings;
 use crate::error::{Error, Outcome};
 use crate::ids::Uuid;
+use crate::plan::{LocationForecast, PointedBy};
 use crate::report::Action;
 use crate::report::Recorder;
 use crate::resolve;
@@ -116,25 +117,41 @@ async fn reconcile(
         return (Err(e), false);
     }
 
-    // 3. read phase: every member's current ECBN, decided as it arrives
+    // 3. read phase: every row's current ECBN, decided as it arrives — the locations'
+    // first, since a member on LOCATION_ECBN will reach what its location's row gives
     sink.phase("reading");
     let targets = plan::in_file_targets(ready.iter());
-    let differ = phases::read(sink, client, ready, &targets, conc).await;
+    let (locations, members): (Rows<_>, Rows<_>) = ready.into_iter().partition(|r| !r.stage.kind.spec().member);
+    let mut differ = phases::read(sink, client, locations, &targets, &LocationForecast::default(), conc).await;
+    let mut forecast = LocationForecast::of(differ.iter());
+    if !forecast.changed.is_empty() && !members.is_empty() {
+        forecast.location_of = resolve::members_of(client, &forecast.changed).await;
+    }
+    if let Some(e) = stopped(client, interrupt) {
+        abandon(sink, differ, Held::RunStopped);
+        abandon(sink, members, Held::RunStopped);
+        return (Err(e), false);
+    }
+    differ.extend(phases::read(sink, client, members, &targets, &forecast, conc).await);
     if let Some(e) = stopped(client, interrupt) {
         abandon(sink, differ, Held::RunStopped);
         return (Err(e), false);
     }
 
     // 4. the skip rule over live dependencies, for the members who differ
-    let (mut to_write, skipped_for_dependents) = phases::dependencies(sink, client, differ, conc).await;
-    let moved_away: Vec<Uuid> =
-        to_write.iter().filter_map(|r| r.stage.current.member.as_ref().map(|m| m.uuid())).collect();
-    let rerun_needed = plan::rerun_needed(&skipped_for_dependents, &moved_away);
+    let (mut to_write, skipped) = phases::dependencies(sink, client, differ, conc).await;
+    let moved_away: Vec<(Uuid, PointedBy)> = to_write
+        .iter()
+        .filter_map(|r| Some((r.stage.current.member.as_ref()?.uuid(), PointedBy::of(r.stage.want.kind))))
+        .collect();
+    let rerun_needed = plan::rerun_needed(&skipped, &moved_away);
     if let Some(e) = stopped(client, interrupt) {
         abandon(sink, to_write, Held::RunStopped);
         return (Err(e), rerun_needed);
     }
-    to_write.sort_unstable_by_key(|r| r.line); // file order, for --limit
+    // locations first (a member's LOCATION_ECBN then reaches the new value at once),
+    // each in file order, for --limit
+    to_write.sort_unstable_by_key(|r| (r.stage.want.kind.spec().member, r.line));
 
     // 5. guards; `plan` ends here. A change that leaves no callback number is a file
     // error under --require-callback; then too many changes.

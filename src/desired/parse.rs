@@ -31,11 +31,16 @@ pub(super) fn desired(w: &Cells, has_target_column: bool, country: Country) -> P
     let mut errors = Vec::new();
     let member = member_ref(w).map_err(|e| errors.push(e)).ok();
     let mut fail = |field, problem| errors.push(RowError { field, problem });
-    let selected = match Selected::parse(w.selected()) {
-        Some(Selected::None) => Err(Problem::NoneCannotBeSet),
-        Some(s) => Ok(s),
-        None if w.selected().is_empty() => Err(Problem::Empty),
-        None => Err(Problem::UnknownSelected(excerpt(w.selected()))),
+    let kind = member.as_ref().map(|(_, k)| *k);
+    let selected = match (Selected::parse(w.selected()), kind) {
+        (Some(Selected::None), _) => Err(Problem::NoneCannotBeSet),
+        // a location's values on a member row, or a member's on a location row
+        (Some(selected), Some(kind)) if !kind.spec().settable.contains(&selected) => {
+            Err(Problem::NotForKind { selected, kind })
+        }
+        (Some(s), _) => Ok(s),
+        (None, _) if w.selected().is_empty() => Err(Problem::Empty),
+        (None, _) => Err(Problem::UnknownSelected(excerpt(w.selected()))),
     }
     .map_err(|p| fail(Field::Selected, p))
     .ok();
@@ -50,12 +55,13 @@ pub(super) fn desired(w: &Cells, has_target_column: bool, country: Country) -> P
             .map(Setting::LocationMember)
             .map_err(|p| fail(Field::LocationMember, p))
             .ok(),
-        Some((Selected::DirectLine | Selected::LocationEcbn | Selected::None, false)) => {
+        Some((Selected::DirectLine | Selected::LocationEcbn | Selected::LocationNumber | Selected::None, false)) => {
             fail(Field::LocationMember, Problem::TargetNotAllowed(excerpt(w.target())));
             None
         }
         Some((Selected::DirectLine, true)) => Some(Setting::DirectLine),
         Some((Selected::LocationEcbn, true)) => Some(Setting::LocationEcbn),
+        Some((Selected::LocationNumber, true)) => Some(Setting::LocationNumber),
         Some((Selected::None, true)) => None, // refused above: NONE cannot be set
     };
     match (member, setting) {

@@ -106,10 +106,9 @@ fn row_errors_name_line_and_field() {
     assert!(invalid(&rows, 3).contains("location_member: required"));
     assert!(invalid(&rows, 4).contains("must be empty unless"));
     assert!(rows.iter().find(|r| r.line == 5).unwrap().stage.is_ok(), "a workspace is a member with an ECBN");
-    assert!(
-        invalid(&rows, 6)
-            .contains("neither an email address nor a decodable Webex ID of a person, workspace or virtual line")
-    );
+    assert!(invalid(&rows, 6).contains(
+        "neither an email address nor a decodable Webex ID of a person, workspace, virtual line or location"
+    ));
     assert!(invalid(&rows, 7).contains("neither a member ID, an email address nor a phone number"));
     assert!(rows.iter().find(|r| r.line == 8).unwrap().stage.is_ok(), "self-pointing is a cross-row check (plan)");
     assert!(invalid(&rows, 9).contains("NONE cannot be set; choose a value"));
@@ -155,11 +154,42 @@ fn kinds_from_the_id_the_email_or_the_kind_column() {
     assert_eq!(kind(5), Kind::Person, "an email is a person");
     assert_eq!(kind(6), Kind::Person);
     assert!(invalid(&rows, 7).contains("hunt groups have no ECBN of their own"), "{}", invalid(&rows, 7));
-    assert!(invalid(&rows, 8).contains("is a LOCATION ID"), "{}", invalid(&rows, 8));
+    // a location has an ECBN of its own, but not a member's values
+    let l8 = invalid(&rows, 8);
+    assert_eq!(
+        l8,
+        "selected: DIRECT_LINE is not a value of a location (expected LOCATION_NUMBER or LOCATION_MEMBER_NUMBER)"
+    );
     assert!(invalid(&rows, 9).contains("is a AUTO_ATTENDANT ID"), "{}", invalid(&rows, 9));
     assert_eq!(invalid(&rows, 10), "kind: `person` contradicts the member, which is a workspace");
     assert_eq!(invalid(&rows, 11), "kind: `workspace` contradicts the member, which is a person");
     assert!(invalid(&rows, 12).starts_with("kind: unknown value `robot`"));
+}
+
+#[test]
+fn location_rows_take_a_locations_values_only() {
+    let uuid = |n: u32| format!("00000000-0000-4000-8000-{n:012}");
+    let (loc, p) = (WebexId::encode(IdKind::Location, &uuid(50)), pid(1));
+    let s = format!(
+        "member,selected,location_member,kind\n\
+         {loc},LOCATION_NUMBER,,\n\
+         {loc2},location_member_number,{p},location\n\
+         {p2},LOCATION_NUMBER,,\n\
+         {loc3},LOCATION_ECBN,,\n\
+         {p3},DIRECT_LINE,,location\n",
+        loc2 = WebexId::encode(IdKind::Location, &uuid(51)),
+        loc3 = WebexId::encode(IdKind::Location, &uuid(52)),
+        p2 = pid(2),
+        p3 = pid(3),
+    );
+    let rows = read_str(&s).unwrap();
+    let first = desired(rows.iter().find(|r| r.line == 2).unwrap());
+    assert_eq!((first.kind, first.setting.selected()), (Kind::Location, Selected::LocationNumber));
+    let second = desired(rows.iter().find(|r| r.line == 3).unwrap());
+    assert_eq!((second.kind, second.setting.selected()), (Kind::Location, Selected::LocationMemberNumber));
+    assert!(invalid(&rows, 4).contains("LOCATION_NUMBER is not a value of a person"), "{}", invalid(&rows, 4));
+    assert!(invalid(&rows, 5).contains("LOCATION_ECBN is not a value of a location"), "{}", invalid(&rows, 5));
+    assert!(invalid(&rows, 6).contains("contradicts the member, which is a person"), "{}", invalid(&rows, 6));
 }
 
 #[test]

@@ -222,8 +222,14 @@ fn rerun_needed_when_a_dependent_moves_away() {
         &base64::engine::general_purpose::STANDARD.encode(format!("ciscospark://us/PEOPLE/{}", uuid(1))),
     )
     .unwrap();
-    assert!(rerun_needed([&id(1).uuid()], [&other.uuid()]));
-    assert!(!rerun_needed([&id(1).uuid()], [&id(2).uuid()]));
+    let by = |u: Uuid, p| (u, p);
+    let skipped = [by(id(1).uuid(), PointedBy::Members)];
+    assert!(rerun_needed(&skipped, &[by(other.uuid(), PointedBy::Members)]));
+    assert!(!rerun_needed(&skipped, &[by(id(2).uuid(), PointedBy::Members)]));
+    // a location moving away frees only a member skipped as its location's ECBN
+    assert!(!rerun_needed(&skipped, &[by(id(1).uuid(), PointedBy::Location)]));
+    let default = [by(id(1).uuid(), PointedBy::Location)];
+    assert!(rerun_needed(&default, &[by(id(1).uuid(), PointedBy::Location)]));
 }
 
 fn block(value: Option<&str>, level: &str, quality: &str) -> Option<EcbnInfo> {
@@ -253,7 +259,7 @@ fn full_get() -> EcbnGet {
 
 fn predicted(want: &Resolved, get: &EcbnGet) -> (String, String, bool) {
     let read = reading(get);
-    let p = predict(want, get, &diff(want, &read));
+    let p = predict(want, get, &diff(want, &read), &LocationForecast::default());
     (p.number.into(), p.quality.into(), p.none)
 }
 
@@ -286,4 +292,42 @@ fn predictions_come_from_the_blocks_and_the_resolution() {
     assert_eq!(predicted(&resolved(1, Setting::LocationEcbn), &bare), s("", "unknown", false));
     let nothing = EcbnGet { location_ecbn_info: block(None, "NONE", "INVALID"), ..full_get() };
     assert_eq!(predicted(&resolved(1, Setting::LocationEcbn), &nothing), s("", "INVALID", true));
+}
+
+#[test]
+fn a_member_on_location_ecbn_follows_its_locations_row() {
+    // the file moves location 50 to a member's number; person 1 is in it
+    let loc = WebexId::parse(&WebexId::encode(IdKind::Location, &uuid(50))).unwrap();
+    let change = Row {
+        line: 2,
+        written: Default::default(),
+        trail: Trail {
+            read: Some(Box::new(crate::row::Reading {
+                predicted: crate::row::Prediction::of_block(
+                    block(Some("+14085550207"), "LOCATION_ECBN", "RECOMMENDED").as_ref(),
+                ),
+                ..Default::default()
+            })),
+            ..Trail::default()
+        },
+        stage: crate::row::Differs {
+            want: Resolved { kind: Kind::Location, ..resolved(50, Setting::LocationMember(id(7))) },
+            current: crate::row::Current { selected: Selected::LocationNumber, member: None },
+        },
+    };
+    let mut forecast = LocationForecast::of([&change]);
+    assert_eq!(forecast.changed, [resolved(50, Setting::LocationNumber).member]);
+    forecast.location_of.insert(id(1).uuid(), loc.uuid());
+    let g = full_get();
+    let want = resolved(1, Setting::LocationEcbn);
+    let p = predict(&want, &g, &diff(&want, &reading(&g)), &forecast);
+    assert_eq!((&*p.number, &*p.quality), ("+14085550207", "RECOMMENDED"), "the location's new number, not today's");
+    // in sync on LOCATION_ECBN too; a member elsewhere, or not on LOCATION_ECBN, keeps its own
+    let in_sync = EcbnGet { selected: "LOCATION_ECBN".into(), ..full_get() };
+    let p = predict(&want, &in_sync, &diff(&want, &reading(&in_sync)), &forecast);
+    assert_eq!(&*p.number, "+14085550207");
+    let elsewhere = resolved(3, Setting::LocationEcbn);
+    assert_eq!(&*predict(&elsewhere, &g, &diff(&elsewhere, &reading(&g)), &forecast).number, "+14085550100");
+    let direct = resolved(1, Setting::DirectLine);
+    assert_eq!(&*predict(&direct, &g, &diff(&direct, &reading(&g)), &forecast).number, "+14085550201");
 }

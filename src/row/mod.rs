@@ -102,6 +102,8 @@ pub(crate) enum Setting<T> {
     DirectLine,
     LocationEcbn,
     LocationMember(T),
+    /// A location's own main number.
+    LocationNumber,
 }
 
 impl<T> Setting<T> {
@@ -110,12 +112,13 @@ impl<T> Setting<T> {
             Setting::DirectLine => Selected::DirectLine,
             Setting::LocationEcbn => Selected::LocationEcbn,
             Setting::LocationMember(_) => Selected::LocationMemberNumber,
+            Setting::LocationNumber => Selected::LocationNumber,
         }
     }
     pub(crate) fn target(&self) -> Option<&T> {
         match self {
             Setting::LocationMember(t) => Some(t),
-            Setting::DirectLine | Setting::LocationEcbn => None,
+            Setting::DirectLine | Setting::LocationEcbn | Setting::LocationNumber => None,
         }
     }
 }

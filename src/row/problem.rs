@@ -44,6 +44,12 @@ pub(crate) enum Problem {
     UnknownTarget(Box<str>),
     NoneCannotBeSet,
     UnknownSelected(Box<str>),
+    /// A value of another kind: a location's on a member's row, or a member's on a
+    /// location's.
+    NotForKind {
+        selected: crate::wire::Selected,
+        kind: Kind,
+    },
     TargetRequired {
         has_column: bool,
     },
@@ -106,7 +112,8 @@ impl fmt::Display for Field {
     }
 }
 
-const CHOICES: &str = "DIRECT_LINE, LOCATION_ECBN or LOCATION_MEMBER_NUMBER";
+const CHOICES: &str =
+    "DIRECT_LINE, LOCATION_ECBN or LOCATION_MEMBER_NUMBER; for a location LOCATION_NUMBER or LOCATION_MEMBER_NUMBER";
 
 impl fmt::Display for RowError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -116,21 +123,24 @@ impl fmt::Display for RowError {
         }
         match &self.problem {
             Empty if self.field == Field::Selected => write!(f, "empty (expected {CHOICES})"),
-            Empty => {
-                f.write_str("empty (expected the Webex ID of a person, workspace or virtual line, or an email address)")
-            }
+            Empty => f.write_str(
+                "empty (expected the Webex ID of a person, workspace, virtual line or location, or an email address)",
+            ),
             NotAnEmail(c) => write!(f, "`{c}` is not a valid email address"),
             NoEcbn { cell, kind: IdKind::HuntGroup, .. } => {
                 write!(f, "`{cell}` is a HUNT_GROUP ID: hunt groups have no ECBN of their own")
             }
             NoEcbn { cell, type_name, .. } => write!(
                 f,
-                "`{cell}` is a {type_name} ID: only people, workspaces and virtual lines have an ECBN of their own"
+                "`{cell}` is a {type_name} ID: only people, workspaces, virtual lines and locations have an ECBN of their own"
             ),
             KindContradicts { cell, actual } => {
                 write!(f, "`{cell}` contradicts the member, which is a {}", actual.noun())
             }
-            UnknownKind(c) => write!(f, "unknown value `{c}` (expected person, workspace or virtual_line)"),
+            UnknownKind(c) => {
+                let names: Vec<&str> = crate::ids::KINDS.iter().map(|k| k.name).collect();
+                write!(f, "unknown value `{c}` (expected one of {})", names.join(", "))
+            }
             NotAMember { cell, kind } => write!(
                 f,
                 "`{cell}` is a {} ID, not a member (person, workspace, virtual line or hunt group)",
@@ -138,11 +148,15 @@ impl fmt::Display for RowError {
             ),
             UnknownMember(c) => write!(
                 f,
-                "`{c}` is neither an email address nor a decodable Webex ID of a person, workspace or virtual line"
+                "`{c}` is neither an email address nor a decodable Webex ID of a person, workspace, virtual line or location"
             ),
             UnknownTarget(c) => write!(f, "`{c}` is neither a member ID, an email address nor a phone number"),
             NoneCannotBeSet => write!(f, "NONE cannot be set; choose a value ({CHOICES})"),
             UnknownSelected(c) => write!(f, "unknown value `{c}` (expected {CHOICES})"),
+            NotForKind { selected, kind } => {
+                let values: Vec<&str> = kind.spec().settable.iter().map(|s| s.as_str()).collect();
+                write!(f, "{selected} is not a value of a {} (expected {})", kind.noun(), values.join(" or "))
+            }
             TargetRequired { has_column } => {
                 let why = if *has_column { "" } else { " (the file has no location_member column)" };
                 write!(f, "required when selected is LOCATION_MEMBER_NUMBER{why}")

@@ -40,6 +40,10 @@ impl<T> Rows<T> {
         self.len
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
         self.chunks.iter().flatten()
     }
@@ -125,6 +129,6 @@ mod tests {
         assert_eq!(it.len(), n - CHUNK - 1);
         assert!(it.eq((CHUNK + 1..n).map(|x| x * 2)));
         let empty: Rows<u8> = Rows::default();
-        assert!(empty.len() == 0 && empty.into_iter().next().is_none());
+        assert!(empty.is_empty() && empty.into_iter().next().is_none());
     }
 }

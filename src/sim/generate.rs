@@ -184,6 +184,7 @@ pub(crate) fn generate(o: &GenOptions) -> Generated {
                     "spark-admin:telephony_config_write".into(),
                     "spark-admin:people_read".into(),
                     "spark-admin:workspaces_read".into(),
+                    "spark-admin:locations_read".into(),
                 ],
                 ..Default::default()
             }],

@@ -7,7 +7,9 @@ use super::oauth;
 use super::org::{ListQuery, Org, Page, PeopleQuery, SimError, Window};
 use super::server::{SimState, error_response, lock};
 use crate::ids::Kind;
-use crate::wire::{EcbnPut, MESSAGE_MAX_BYTES, Me, MessagePost, PeopleList, VirtualLineList, WorkspaceList};
+use crate::wire::{
+    EcbnPut, LocationList, MESSAGE_MAX_BYTES, Me, MessagePost, PeopleList, VirtualLineList, WorkspaceList,
+};
 use axum::Json;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +19,16 @@ use std::sync::atomic::Ordering;
 fn sim_err(e: SimError, headers: &HeaderMap) -> Response {
     let tracking = headers.get("trackingid").and_then(|v| v.to_str().ok()).unwrap_or("SIM");
     error_response(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e.code, &e.message, tracking)
+}
+
+/// The ECBN GET of a member or a location of `kind`: the answer, or the API's 404.
+pub(super) fn get_ecbn(st: &SimState, org: usize, id: &str, kind: Kind, headers: &HeaderMap) -> Response {
+    let world = lock(&st.world);
+    let org = &world.orgs[org];
+    match org.holder(id, kind) {
+        Ok(h) => Json(org.ecbn_get(h)).into_response(),
+        Err(e) => sim_err(e, headers),
+    }
 }
 
 /// A GET about one member of `kind`: the answer, or the API's 404.
@@ -54,7 +66,7 @@ pub(super) fn put_ecbn(st: &SimState, org: usize, id: &str, kind: Kind, headers:
     let result = {
         let mut world = lock(&st.world);
         let org = &mut world.orgs[org];
-        org.member_of(id, kind).and_then(|i| org.put_ecbn(i, &parsed))
+        org.holder(id, kind).and_then(|h| org.put_ecbn(h, &parsed))
     };
     match result {
         Ok(()) => {
@@ -114,8 +126,8 @@ pub(super) fn available_numbers(
     let items = {
         let world = lock(&st.world);
         let org = &world.orgs[org];
-        match org.member_of(id, kind) {
-            Ok(i) => org.available_numbers(i, q.one("phoneNumber").as_deref(), q.one("ownerName").as_deref()),
+        match org.holder(id, kind) {
+            Ok(h) => org.available_numbers(h, q.one("phoneNumber").as_deref(), q.one("ownerName").as_deref()),
             Err(e) => return sim_err(e, headers),
         }
     };
@@ -159,6 +171,17 @@ pub(super) fn workspaces(st: &SimState, org: usize, headers: &HeaderMap, uri: &U
     let w = Window { start, max };
     let items = lock(&st.world).orgs[org].workspaces(&query, w);
     page(st, items, w, headers, uri, |v| serde_json::to_value(WorkspaceList { items: v }).unwrap_or_default())
+}
+
+/// `GET /locations`: every location of the org, paged.
+pub(super) fn locations(st: &SimState, org: usize, headers: &HeaderMap, uri: &Uri) -> Response {
+    let (max, start) = match Q::of(uri).window(100, 1000) {
+        Ok(w) => w,
+        Err(e) => return sim_err(e, headers),
+    };
+    let w = Window { start, max };
+    let items = lock(&st.world).orgs[org].locations(w);
+    page(st, items, w, headers, uri, |v| serde_json::to_value(LocationList { items: v }).unwrap_or_default())
 }
 
 pub(super) fn virtual_lines(st: &SimState, org: usize, headers: &HeaderMap, uri: &Uri) -> Response {

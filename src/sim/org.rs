@@ -42,6 +42,8 @@ pub(crate) fn required_scope(method: &str, template: &str) -> &'static [&'static
         &["spark:messages_write"]
     } else if template.ends_with("/people") {
         &["spark-admin:people_read"]
+    } else if template.ends_with(crate::wire::routes::LOCATIONS) {
+        &["spark-admin:locations_read"]
     } else if template.ends_with("/workspaces") {
         &["spark-admin:workspaces_read", "spark:workspaces_read"]
     } else if method == "GET" {
@@ -134,6 +136,17 @@ impl Org {
             .ok_or_else(|| SimError::not_found(kind.noun()))
     }
 
+    /// What has the ECBN an endpoint of `kind` names by `id`: a member, or a location.
+    pub(crate) fn holder(&self, id: &str, kind: Kind) -> Result<Holder, SimError> {
+        if kind.spec().member {
+            return self.member_of(id, kind).map(Holder::Member);
+        }
+        uuid_of(id)
+            .and_then(|u| self.loc_by_uuid.get(&u).copied())
+            .map(Holder::Location)
+            .ok_or_else(|| SimError::not_found(kind.noun()))
+    }
+
     /// A hunt group by ID: it can be an ECBN target, and has dependents, but no ECBN.
     pub(crate) fn hunt_group(&self, id: &str) -> Result<usize, SimError> {
         self.member(id)
@@ -145,6 +158,13 @@ impl Org {
         let u = uuid_of(m.location_id.as_deref()?)?;
         self.loc_by_uuid.get(&u).map(|&i| &self.state.locations[i])
     }
+}
+
+/// What has an ECBN of its own, by its index in the org's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Holder {
+    Member(usize),
+    Location(usize),
 }
 
 /// The fixture's member type of a kind.

@@ -174,9 +174,7 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
                     move |State(st): State<Arc<SimState>>,
                           Extension(At(org)): Extension<At>,
                           Path(id): Path<String>,
-                          h: HeaderMap| async move {
-                        handlers::about_member(&st, org, &id, kind, &h, Org::ecbn_get)
-                    },
+                          h: HeaderMap| async move { handlers::get_ecbn(&st, org, &id, kind, &h) },
                 )
                 .put(
                     move |State(st): State<Arc<SimState>>,
@@ -184,17 +182,6 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
                           Path(id): Path<String>,
                           h: HeaderMap,
                           body: Bytes| async move { handlers::put_ecbn(&st, org, &id, kind, &h, &body) },
-                ),
-            )
-            .route(
-                &format!("/v1{}", kind.spec().dependencies),
-                get(
-                    move |State(st): State<Arc<SimState>>,
-                          Extension(At(org)): Extension<At>,
-                          Path(id): Path<String>,
-                          h: HeaderMap| async move {
-                        handlers::about_member(&st, org, &id, kind, &h, Org::dependencies)
-                    },
                 ),
             )
             .route(
@@ -209,6 +196,19 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
                     },
                 ),
             );
+        if let Some(route) = kind.spec().dependencies {
+            v1 = v1.route(
+                &format!("/v1{route}"),
+                get(
+                    move |State(st): State<Arc<SimState>>,
+                          Extension(At(org)): Extension<At>,
+                          Path(id): Path<String>,
+                          h: HeaderMap| async move {
+                        handlers::about_member(&st, org, &id, kind, &h, Org::dependencies)
+                    },
+                ),
+            );
+        }
     }
     let v1 = v1
         .route(
@@ -233,6 +233,12 @@ pub(crate) fn router(state: Arc<SimState>) -> Router {
             &format!("/v1{}", routes::VIRTUAL_LINES),
             get(|State(st): State<Arc<SimState>>, Extension(At(org)): Extension<At>, h: HeaderMap, uri: Uri| async move {
                 handlers::virtual_lines(&st, org, &h, &uri)
+            }),
+        )
+        .route(
+            &format!("/v1{}", routes::LOCATIONS),
+            get(|State(st): State<Arc<SimState>>, Extension(At(org)): Extension<At>, h: HeaderMap, uri: Uri| async move {
+                handlers::locations(&st, org, &h, &uri)
             }),
         )
         .route(

@@ -4,8 +4,8 @@ use super::error::ApiError;
 use super::transport::{Call, Request, Response, Transport};
 use crate::ids::Kind;
 use crate::wire::{
-    AvailableNumbers, Dependencies, EcbnGet, EcbnPut, Me, MessagePost, PeopleList, Person, VirtualLine,
-    VirtualLineList, Workspace, WorkspaceList, routes,
+    AvailableNumbers, Dependencies, EcbnGet, EcbnPut, LocationItem, LocationList, Me, MessagePost, PeopleList, Person,
+    VirtualLine, VirtualLineList, Workspace, WorkspaceList, routes,
 };
 use reqwest::{Method, Url};
 use serde::Serialize;
@@ -42,9 +42,10 @@ impl Client {
         self.get(route, self.url_of(route, id, &[])).await
     }
 
-    pub(crate) async fn get_dependencies(&self, kind: Kind, id: &str) -> Call<Dependencies> {
-        let route = kind.spec().dependencies;
-        self.get(route, self.url_of(route, id, &[])).await
+    /// Who depends on a member; `None` for a kind nobody can depend on (a location).
+    pub(crate) async fn get_dependencies(&self, kind: Kind, id: &str) -> Option<Call<Dependencies>> {
+        let route = kind.spec().dependencies?;
+        Some(self.get(route, self.url_of(route, id, &[])).await)
     }
 
     /// A request with a JSON body; its answer's body is not read.
@@ -120,6 +121,11 @@ impl Client {
         self.list::<VirtualLineList>(self.url_of(routes::VIRTUAL_LINES, "", &q), f).await
     }
 
+    /// Every location of the org, in listing order.
+    pub(crate) async fn locations_listing(&self, f: impl FnMut(LocationItem)) -> Result<(), ApiError> {
+        self.list::<LocationList>(self.url_of(routes::LOCATIONS, "", &[("max", "100")]), f).await
+    }
+
     /// Every item of a listing, page by page (`Link: rel="next"`, followed under the
     /// transport's link policy), in listing order.
     async fn list<L: Listing>(&self, first: Url, mut f: impl FnMut(L::Item)) -> Result<(), ApiError> {
@@ -163,6 +169,14 @@ impl Listing for WorkspaceList {
     type Item = Workspace;
     const ROUTE: &'static str = routes::WORKSPACES;
     fn items(self) -> Vec<Workspace> {
+        self.items
+    }
+}
+
+impl Listing for LocationList {
+    type Item = LocationItem;
+    const ROUTE: &'static str = routes::LOCATIONS;
+    fn items(self) -> Vec<LocationItem> {
         self.items
     }
 }

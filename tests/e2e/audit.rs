@@ -18,11 +18,15 @@ fn export_all_round_trips_to_an_all_in_sync_plan() {
     assert_eq!(sim.count(GET_ECBN), 800);
     assert_eq!(sim.count(&kind_route("workspaces/{workspaceId}")), 104);
     assert_eq!(sim.count(&kind_route("virtualLines/{virtualLineId}")), 100);
-    assert_eq!(sim.stats()["total"], 8 + 2 + 1 + 1004, "the listing pages + one ECBN GET per member");
+    // and the four sites' own ECBN: one /locations page, a GET each
+    assert_eq!(sim.count("GET /v1/locations"), 1);
+    assert_eq!(sim.count("GET /v1/telephony/config/locations/{locationId}/features/emergencyCallbackNumber"), 4);
+    assert_eq!(sim.stats()["total"], 8 + 2 + 1 + 1 + 1004 + 4, "the listing pages + one ECBN GET per member");
     let text = std::fs::read_to_string(d.path().join("export.csv")).unwrap();
     assert!(text.starts_with("member,selected,location_member,kind,email,display_name,location_id,current_effective_number,current_effective_quality\n"));
-    assert_eq!(text.lines().count(), 1 + 1004);
-    for kind in [",person,", ",workspace,", ",virtual_line,"] {
+    assert_eq!(text.lines().count(), 1 + 1004 + 4);
+    assert!(text.contains(",LOCATION_NUMBER,,location,,Site 0,"), "a location's own row");
+    for kind in [",person,", ",workspace,", ",virtual_line,", ",location,"] {
         assert!(text.contains(kind), "{kind}");
     }
     // --kind narrows it
@@ -35,7 +39,7 @@ fn export_all_round_trips_to_an_all_in_sync_plan() {
     assert_eq!(s["exit_code"], 0);
     let r = against(&sim, d.path(), &["plan", "export.csv"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("Plan: 0 to update, 1004 in sync, 0 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
+    assert!(r.stdout.contains("Plan: 0 to update, 1008 in sync, 0 skipped, 0 invalid, 0 failed."), "{}", r.stdout);
     assert_eq!(sim.count(GET_DEPS), 0);
     assert_eq!(sim.count(PUT_ECBN), 0);
 }
@@ -48,7 +52,7 @@ fn export_by_location_and_people_file_and_none() {
     let austin = st["locations"][1]["id"].as_str().unwrap().to_string();
     let r = against(&sim, d.path(), &["export", "--all", "--location", &austin, "--out", "-"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stdout.lines().count(), 1 + 10 + 1, "ten people and the lab workspace: {}", r.stdout);
+    assert_eq!(r.stdout.lines().count(), 1 + 10 + 1 + 1, "ten people, the lab workspace, Austin: {}", r.stdout);
     assert!(r.stdout.lines().skip(1).all(|l| l.contains(&austin)));
     // only the person column is read
     let f = write(

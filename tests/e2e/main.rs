@@ -7,6 +7,7 @@ mod audit;
 mod config;
 mod core;
 mod hostile;
+mod locations;
 mod migration;
 mod nightly;
 mod ops;

@@ -90,6 +90,7 @@ fn a_partner_run_never_touches_the_home_org() {
         .unwrap()
         .iter()
         .filter(|m| m["type"] != "HUNT_GROUP")
+        .chain(customer_before["locations"].as_array().unwrap())
         .map(|m| m["id"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(ids.len(), customer_ids.len());

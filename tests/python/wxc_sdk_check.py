@@ -101,6 +101,26 @@ def main(base: str) -> None:
     nums = list(api.telephony.virtual_lines.available_numbers.ecbn(desk.id, phone_number=["+14085550190"]))
     assert len(nums) == 1 and nums[0].owner.owner_id == lobby.workspace_id, nums
 
+    # a location's own ECBN: read, pointed at a member and back, its available numbers;
+    # the locations listing, followed across pages
+    from wxc_sdk.telephony.location import CallBackSelected
+    locations = list(api.locations.list(max=2))
+    assert [l.name for l in locations] == ["HQ", "Austin", "London"], locations
+    hq = locations[0]
+    assert hq.location_id == ana.location_id
+    loc = api.telephony.location
+    e = loc.read_ecbn(hq.location_id)
+    assert val(e.selected) == "LOCATION_NUMBER" and e.location_info.name == "HQ", e
+    assert val(e.location_info.effective_level) == "LOCATION_NUMBER", e
+    loc.update_ecbn(hq.location_id, selected=CallBackSelected.location_member_number, location_member_id=ana.person_id)
+    e = loc.read_ecbn(hq.location_id)
+    assert val(e.selected) == "LOCATION_MEMBER_NUMBER" and e.location_member_info.member_id == ana.person_id, e
+    assert ecbn.dependencies(ana.person_id).is_location_ecbn_default, "Ana is the location's ECBN"
+    loc.update_ecbn(hq.location_id, selected=CallBackSelected.location_number)
+    assert not ecbn.dependencies(ana.person_id).is_location_ecbn_default
+    nums = list(loc.ecbn_available_phone_numbers(hq.location_id, phone_number=["+14085550190"]))
+    assert len(nums) == 1 and nums[0].owner.owner_id == lobby.workspace_id, nums
+
     print("wxc-sdk check: ok")
 
 

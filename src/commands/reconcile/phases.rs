@@ -3,21 +3,23 @@
 
 use super::Sink;
 use crate::ids::Uuid;
-use crate::plan::{self, Diff};
-use crate::row::{Differs, Failure, Held, Resolved, Row, Rows, Skip, Verdict};
+use crate::plan::{self, Diff, LocationForecast, PointedBy};
+use crate::row::{Differs, Failure, Held, Resolved, Row, Rows, Verdict};
 use crate::webex::{ApiError, Client};
 use crate::wire::EcbnPut;
 use futures_util::StreamExt;
 use futures_util::stream::FuturesUnordered;
 use std::collections::HashMap;
 
-/// The read phase: every member's current ECBN, decided as it arrives. Returns the
-/// rows that differ and that the in-file rule does not skip.
+/// The read phase: every row's current ECBN, decided as it arrives (with what members
+/// on LOCATION_ECBN will reach, when the file changes their location). Returns the rows
+/// that differ and that the in-file rule does not skip.
 pub(super) async fn read(
     sink: &mut Sink,
     client: &Client,
     rows: Rows<Row<Resolved>>,
     in_file_targets: &HashMap<Uuid, u32>,
+    forecast: &LocationForecast,
     concurrency: usize,
 ) -> Rows<Row<Differs>> {
     let mut differ = Rows::default();
@@ -38,7 +40,7 @@ pub(super) async fn read(
         };
         let mut reading = plan::reading(&get);
         let diff = plan::diff(&row.stage, &reading);
-        reading.predicted = plan::predict(&row.stage, &get, &diff);
+        reading.predicted = plan::predict(&row.stage, &get, &diff, forecast);
         row.trail.read = Some(Box::new(reading));
         match diff {
             Diff::InSync => sink.finish(row, Verdict::InSync),
@@ -53,13 +55,13 @@ pub(super) async fn read(
 }
 
 /// The skip rule over the live dependencies of each differing member. Returns the rows
-/// to write, and the members skipped because others use them.
+/// to write, and the members skipped because others point at them (and who).
 pub(super) async fn dependencies(
     sink: &mut Sink,
     client: &Client,
     rows: Rows<Row<Differs>>,
     concurrency: usize,
-) -> (Vec<Row<Differs>>, Vec<Uuid>) {
+) -> (Vec<Row<Differs>>, Vec<(Uuid, PointedBy)>) {
     let (mut to_write, mut skipped_for_dependents) = (Vec::new(), Vec::new());
     let mut answers = futures_util::stream::iter(rows)
         .map(|row| async move {
@@ -69,14 +71,19 @@ pub(super) async fn dependencies(
         })
         .buffer_unordered(concurrency);
     while let Some((mut row, call)) = answers.next().await {
+        // a kind nobody can depend on (a location) is written without asking
+        let Some(call) = call else {
+            to_write.push(row);
+            continue;
+        };
         row.trail.account(call.tally());
         match call.result {
             Ok(deps) => {
                 row.trail.dependents = Some(deps.dependent_member_count);
                 match plan::skip_by_dependencies(&deps, row.stage.want.kind) {
                     Some(skip) => {
-                        if matches!(skip, Skip::Dependents { .. }) {
-                            skipped_for_dependents.push(row.stage.want.member.uuid());
+                        if let Some(by) = PointedBy::of_skip(&skip) {
+                            skipped_for_dependents.push((row.stage.want.member.uuid(), by));
                         }
                         sink.finish(row, Verdict::Skipped(skip));
                     }

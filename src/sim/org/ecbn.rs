@@ -2,8 +2,9 @@
 //! fallbacks, dependencies, and the validation of a PUT. Each rule that the published
 //! API reference does not settle (marked [guess]) is one function or constant here.
 
-use super::{Org, SimError, lmn_target, uuid_of};
-use crate::sim::fixture::{Member, MemberEcbn};
+use super::{Holder, Org, SimError, lmn_target, uuid_of};
+use crate::ids::Kind;
+use crate::sim::fixture::{Location, Member, MemberEcbn};
 use crate::wire::{Dependencies, EcbnGet, EcbnInfo, EcbnPut, Selected};
 
 /// PUT error codes; [guess] except 25100 and 27402.
@@ -80,7 +81,15 @@ impl Org {
         }
     }
 
-    pub(crate) fn ecbn_get(&self, i: usize) -> EcbnGet {
+    /// The ECBN GET of a member or a location.
+    pub(crate) fn ecbn_get(&self, h: Holder) -> EcbnGet {
+        match h {
+            Holder::Member(i) => self.member_ecbn_get(i),
+            Holder::Location(l) => self.location_ecbn_get(l),
+        }
+    }
+
+    fn member_ecbn_get(&self, i: usize) -> EcbnGet {
         let m = &self.state.members[i];
         let ecbn = m.ecbn.clone().unwrap_or(MemberEcbn { selected: "NONE".into(), location_member_id: None });
         let own_q = number_quality(m);
@@ -116,6 +125,7 @@ impl Org {
             direct_line_info: Some(direct),
             location_ecbn_info: Some(location),
             location_member_info: member_info,
+            location_info: None,
             default_info: Some(EcbnInfo {
                 effective_value: loc.number,
                 quality: Some(loc.quality.to_string()),
@@ -143,17 +153,123 @@ impl Org {
         }
     }
 
-    /// Validate and apply a PUT; `Ok(())` is a 204.
-    pub(crate) fn put_ecbn(&mut self, i: usize, body: &EcbnPut) -> Result<(), SimError> {
-        use put_errors::*;
-        let selected = match &body.selected {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::String(s)) => match Selected::parse(s) {
-                Some(sel) if sel.settable() && s == sel.as_str() => Some(sel),
-                _ => return Err(SimError::new(400, INVALID_SELECTED, "The value for selected field is invalid")),
-            },
-            Some(_) => return Err(SimError::new(400, INVALID_SELECTED, "The value for selected field is invalid")),
+    /// The ECBN GET of a location [doc]: its own number in `locationInfo`, the member
+    /// it points at (now or earlier) in `locationMemberInfo`.
+    fn location_ecbn_get(&self, l: usize) -> EcbnGet {
+        let loc = &self.state.locations[l];
+        let main = self.main_number(loc);
+        let location_info = EcbnInfo {
+            phone_number: loc.main_number.clone(),
+            name: Some(loc.name.clone()),
+            effective_level: Some(main.level.to_string()),
+            effective_value: main.number.clone(),
+            quality: Some(main.quality.to_string()),
+            ..Default::default()
         };
+        let member_info = loc.ecbn.location_member_id.as_deref().and_then(|id| self.member(id)).map(|t| {
+            let tm = &self.state.members[t];
+            let own_q = number_quality(tm);
+            // [guess] the member's number while valid, else the main number, else none
+            let (level, value) = match tm.active_number() {
+                Some(n) => (OWN_NUMBER_LEVEL, Some(n.to_string())),
+                None => (main.level, main.number.clone()),
+            };
+            EcbnInfo {
+                phone_number: tm.phone_number.clone(),
+                first_name: tm.first_name.clone().or_else(|| Some(tm.display())),
+                last_name: tm.last_name.clone(),
+                member_id: Some(tm.id.clone()),
+                member_type: Some(tm.kind.clone()),
+                effective_level: Some(level.to_string()),
+                effective_value: value,
+                quality: Some(own_q.to_string()),
+                ..Default::default()
+            }
+        });
+        EcbnGet {
+            selected: loc.ecbn.selected.clone(),
+            location_info: Some(location_info),
+            location_member_info: member_info,
+            ..Default::default()
+        }
+    }
+
+    /// A location's main number as an ECBN.
+    fn main_number(&self, loc: &Location) -> LocationEcbn {
+        let name = Some(loc.name.clone());
+        match &loc.main_number {
+            Some(n) => {
+                LocationEcbn { number: Some(n.clone()), level: "LOCATION_NUMBER", quality: MAIN_NUMBER_QUALITY, name }
+            }
+            None => LocationEcbn { number: None, level: "NONE", quality: "INVALID", name },
+        }
+    }
+
+    /// Validate and apply a PUT to a member or a location; `Ok(())` is a 204.
+    pub(crate) fn put_ecbn(&mut self, h: Holder, body: &EcbnPut) -> Result<(), SimError> {
+        match h {
+            Holder::Member(i) => self.put_member_ecbn(i, body),
+            Holder::Location(l) => self.put_location_ecbn(l, body),
+        }
+    }
+
+    /// `selected` of a PUT body, if it is one of `kind`'s values; `None`: leave it.
+    fn selected_of(body: &EcbnPut, kind: Kind) -> Result<Option<Selected>, SimError> {
+        let invalid = || SimError::new(400, put_errors::INVALID_SELECTED, "The value for selected field is invalid");
+        match &body.selected {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => match Selected::parse(s) {
+                Some(sel) if kind.spec().settable.contains(&sel) && s == sel.as_str() => Ok(Some(sel)),
+                _ => Err(invalid()),
+            },
+            Some(_) => Err(invalid()),
+        }
+    }
+
+    /// The member a LOCATION_MEMBER_NUMBER PUT points at: named, known, in `location`,
+    /// with an active number; `me` is the member the PUT is for, if any.
+    fn valid_target(&self, body: &EcbnPut, location: Option<&str>, me: Option<usize>) -> Result<usize, SimError> {
+        use put_errors::*;
+        let target = body
+            .location_member_id
+            .as_deref()
+            .filter(|s| !s.trim().is_empty())
+            .ok_or_else(|| SimError::new(400, MISSING_MEMBER, "Missing Mandatory field name: locationMemberId"))?;
+        let t = self.member(target).ok_or_else(|| {
+            SimError::new(400, UNKNOWN_MEMBER, format!("[Error {UNKNOWN_MEMBER}] Member {target} not found"))
+        })?;
+        if Some(t) == me {
+            let why = format!("[Error {SELF_MEMBER}] A person cannot use themselves as location member");
+            return Err(SimError::new(400, SELF_MEMBER, why));
+        }
+        let tm = &self.state.members[t];
+        let same_loc = location.is_some() && tm.location_id.as_deref().and_then(uuid_of) == location.and_then(uuid_of);
+        if !same_loc {
+            let why = format!("[Error {OTHER_LOCATION}] Member {target} is not in the same location");
+            return Err(SimError::new(400, OTHER_LOCATION, why));
+        }
+        if tm.active_number().is_none() {
+            let why = format!("[Error {NO_VALID_NUMBER}] Member {target} does not have a valid phone number");
+            return Err(SimError::new(400, NO_VALID_NUMBER, why));
+        }
+        Ok(t)
+    }
+
+    fn put_location_ecbn(&mut self, l: usize, body: &EcbnPut) -> Result<(), SimError> {
+        let Some(sel) = Org::selected_of(body, Kind::Location)? else { return Ok(()) };
+        let mut new = self.state.locations[l].ecbn.clone();
+        if sel == Selected::LocationMemberNumber {
+            let loc_id = self.state.locations[l].id.clone();
+            let t = self.valid_target(body, Some(&loc_id), None)?;
+            new.location_member_id = Some(self.state.members[t].id.clone());
+        }
+        new.selected = sel.as_str().to_string();
+        self.state.locations[l].ecbn = new;
+        Ok(())
+    }
+
+    fn put_member_ecbn(&mut self, i: usize, body: &EcbnPut) -> Result<(), SimError> {
+        let selected = Org::selected_of(body, Kind::Person)?;
         let m = &self.state.members[i];
         let mut new = m.ecbn.clone().unwrap_or(MemberEcbn { selected: "NONE".into(), location_member_id: None });
         let Some(sel) = selected else {
@@ -161,37 +277,9 @@ impl Org {
             return Ok(());
         };
         if sel == Selected::LocationMemberNumber {
-            let target =
-                body.location_member_id.as_deref().filter(|s| !s.trim().is_empty()).ok_or_else(|| {
-                    SimError::new(400, MISSING_MEMBER, "Missing Mandatory field name: locationMemberId")
-                })?;
-            let t = self.member(target).ok_or_else(|| {
-                SimError::new(400, UNKNOWN_MEMBER, format!("[Error {UNKNOWN_MEMBER}] Member {target} not found"))
-            })?;
-            if t == i {
-                return Err(SimError::new(
-                    400,
-                    SELF_MEMBER,
-                    format!("[Error {SELF_MEMBER}] A person cannot use themselves as location member"),
-                ));
-            }
-            let tm = &self.state.members[t];
-            let same_loc = tm.location_id.as_deref().and_then(uuid_of) == m.location_id.as_deref().and_then(uuid_of);
-            if !same_loc || m.location_id.is_none() {
-                return Err(SimError::new(
-                    400,
-                    OTHER_LOCATION,
-                    format!("[Error {OTHER_LOCATION}] Member {target} is not in the same location"),
-                ));
-            }
-            if tm.active_number().is_none() {
-                return Err(SimError::new(
-                    400,
-                    NO_VALID_NUMBER,
-                    format!("[Error {NO_VALID_NUMBER}] Member {target} does not have a valid phone number"),
-                ));
-            }
-            new.location_member_id = Some(tm.id.clone());
+            let location = m.location_id.clone();
+            let t = self.valid_target(body, location.as_deref(), Some(i))?;
+            new.location_member_id = Some(self.state.members[t].id.clone());
         }
         new.selected = sel.as_str().to_string();
         let old_target = lmn_target(m.ecbn.as_ref());

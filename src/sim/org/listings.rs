@@ -2,12 +2,12 @@
 //! workspace and virtual-line listings, with the owner fields the published spec gives
 //! each kind.
 
-use super::{Org, uuid_of};
+use super::{Holder, Org, uuid_of};
 use crate::ids::{Kind, Uuid};
 use crate::phone;
 use crate::sim::fixture::Member;
 use crate::wire::{
-    AvailableNumber, IdName, NumberOwner, Person, PersonPhone, VirtualLine, VirtualLineNumber, Workspace,
+    AvailableNumber, IdName, LocationItem, NumberOwner, Person, PersonPhone, VirtualLine, VirtualLineNumber, Workspace,
     WorkspaceCalling,
 };
 
@@ -59,21 +59,23 @@ impl<T> Page<T> {
 }
 
 impl Org {
-    /// Valid ECBN targets for a member: the numbers of the other members of their
-    /// location, and the location's main number (no owner).
+    /// Valid ECBN targets for a member or a location: the numbers of the (other) members
+    /// of the location, and the location's main number (no owner).
     pub(crate) fn available_numbers(
         &self,
-        i: usize,
+        h: Holder,
         phone_filter: Option<&str>,
         owner_name: Option<&str>,
     ) -> Vec<AvailableNumber> {
-        let me = &self.state.members[i];
+        let (location, me) = match h {
+            Holder::Member(i) => (self.location_of(&self.state.members[i]), Some(i)),
+            Holder::Location(l) => (Some(&self.state.locations[l]), None),
+        };
         let wanted: Option<Vec<&str>> =
             phone_filter.map(|f| f.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
         let matches = |n: &str| wanted.as_ref().is_none_or(|w| w.iter().any(|x| phone::same_number(x, n)));
-        let my_loc = me.location_id.as_deref().and_then(uuid_of);
-        let main =
-            self.location_of(me).and_then(|l| l.main_number.clone()).filter(|n| matches(n) && owner_name.is_none());
+        let my_loc = location.and_then(|l| uuid_of(&l.id));
+        let main = location.and_then(|l| l.main_number.clone()).filter(|n| matches(n) && owner_name.is_none());
         let main = main.map(|n| AvailableNumber {
             phone_number: Some(n),
             state: Some("ACTIVE".into()),
@@ -86,7 +88,7 @@ impl Org {
             .members
             .iter()
             .enumerate()
-            .filter(|(j, m)| *j != i && my_loc.is_some() && m.location_id.as_deref().and_then(uuid_of) == my_loc)
+            .filter(|(j, m)| Some(*j) != me && my_loc.is_some() && m.location_id.as_deref().and_then(uuid_of) == my_loc)
             .filter(|(_, m)| m.phone_number.as_deref().is_some_and(matches))
             .filter(|(_, m)| owner_name.is_none_or(|o| m.display().to_lowercase().contains(&o.to_lowercase())))
             .map(|(_, m)| AvailableNumber {
@@ -100,6 +102,15 @@ impl Org {
                 owner: Some(owner(m)),
             });
         main.into_iter().chain(members).collect()
+    }
+
+    /// `/locations`: every location, in fixture order.
+    pub(crate) fn locations(&self, w: Window) -> Page<LocationItem> {
+        Page::of(self.state.locations.iter(), w, |l| LocationItem {
+            id: l.id.clone(),
+            name: Some(l.name.clone()),
+            org_id: Some(self.state.org_id.clone()),
+        })
     }
 
     /// People matching a `/people` query, in fixture order.
