@@ -108,7 +108,7 @@ impl Org {
                 org.by_email.entry(e.to_lowercase()).or_default().push(i);
             }
             let hunt_group = m.kind == IdKind::HuntGroup.as_str();
-            if !hunt_group && !KINDS.iter().any(|k| k.api_type == m.kind) {
+            if !hunt_group && !KINDS.iter().any(|k| k.member && k.api_type == m.kind) {
                 return Err(OrgError::UnknownType { id: m.id.clone(), kind: m.kind.clone() });
             }
             if let Some(l) = &m.location_id
