@@ -48,7 +48,7 @@ def scenario(binary, work, sim_cls, generate, name, sim_args, limit, people, cha
         env = dict(os.environ, WEBEX_TOKEN="admin-token")
         rd = work / f"rates-{abs(hash(name))}"
         t0 = time.monotonic()
-        p = subprocess.run([binary, "--base-url", sim.base, "--report-dir", str(rd), "-q", "--concurrency", "16",
+        p = subprocess.run([binary, "--base-url", sim.base, "--report-dir", str(rd), "-q",
                             "--max-backoff-secs", "70", *client_args, "plan", str(d)],
                            env=env, capture_output=True, text=True)
         wall = time.monotonic() - t0
@@ -59,7 +59,7 @@ def scenario(binary, work, sim_cls, generate, name, sim_args, limit, people, cha
         sim.close()
     summary = json.loads(sorted(rd.glob("ecbn-plan-*.json"))[-1].read_text())
     return figures(per_second, limit, change) | {"exit": p.returncode, "wall": wall, "rate": summary.get("rate"),
-                                                  "per_second": per_second}
+                                                  "per_second": per_second, "summary": summary}
 
 
 def figures(per_second, limit, change):

@@ -133,7 +133,9 @@ pub(crate) struct Settings {
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
     pub(crate) rate: Rate,
-    pub(crate) concurrency: usize,
+    /// Requests in flight pinned (`concurrency = N`); `None`: they follow the latency.
+    pub(crate) concurrency: Option<usize>,
+    pub(crate) max_concurrency: usize,
     pub(crate) max_retries: u32,
     pub(crate) max_backoff: Duration,
     /// An answer's body is not read past this.
@@ -174,7 +176,8 @@ impl Settings {
                 RateOption::PerSecond(n) => Rate::Fixed(n),
                 RateOption::Auto => Rate::Auto { start: g.auto_start_rate, max: g.max_rate },
             },
-            concurrency: g.concurrency as usize,
+            concurrency: g.concurrency.map(|n| n as usize),
+            max_concurrency: g.max_concurrency as usize,
             max_retries: g.max_retries,
             max_backoff: secs(g.max_backoff_secs),
             max_response_bytes: g.max_response_bytes,

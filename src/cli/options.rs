@@ -121,9 +121,12 @@ pub struct JobArgs {
     /// Where `--rate auto` starts
     #[arg(long, value_name = "N", default_value = "10", value_parser = clap::value_parser!(u32).range(1..), help_heading = LIMITS)]
     pub(crate) auto_start_rate: u32,
-    /// Requests in flight at once
-    #[arg(long, value_name = "N", default_value = "16", value_parser = clap::value_parser!(u32).range(1..=1024), help_heading = LIMITS)]
-    pub(crate) concurrency: u32,
+    /// Pin the requests in flight at once [default: what the rate needs at the observed latency]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024), help_heading = LIMITS)]
+    pub(crate) concurrency: Option<u32>,
+    /// The most requests in flight at once when they follow the latency
+    #[arg(long, value_name = "N", default_value = "256", value_parser = clap::value_parser!(u32).range(1..=1024), help_heading = LIMITS)]
+    pub(crate) max_concurrency: u32,
     /// Retries of one request after 423, 5xx and connection errors
     #[arg(long, value_name = "N", default_value = "8", help_heading = LIMITS)]
     pub(crate) max_retries: u32,

@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn job_options_stand_before_or_after_the_subcommand() {
         let a = plan_job(&["--rate", "5", "plan", "--concurrency", "3", "f.csv"]);
-        assert_eq!((a.rate, a.concurrency), (RateOption::PerSecond(5), 3));
+        assert_eq!((a.rate, a.concurrency), (RateOption::PerSecond(5), Some(3)));
         let a = plan_job(&["--rate", "5", "plan", "--rate", "6", "f.csv"]);
         assert_eq!(a.rate, RateOption::PerSecond(6), "the later one wins");
         let a = plan_job(&["-q", "plan", "-q", "--sandbox", "f.csv"]);
@@ -266,7 +266,7 @@ mod tests {
         std::fs::write(&p, "[limits]\nrate = 5\nconcurrency = 3\n[run]\nskip_invalid = true\n").unwrap();
         let config = p.to_str().unwrap();
         let a = plan_job(&["--config", config, "--rate", "7", "plan", "f.csv"]);
-        assert_eq!((a.rate, a.concurrency, a.skip_invalid), (RateOption::PerSecond(7), 3, true));
+        assert_eq!((a.rate, a.concurrency, a.skip_invalid), (RateOption::PerSecond(7), Some(3), true));
         assert_eq!((a.max_retries, a.timeout_secs), (8, 30), "defaults");
         assert_eq!(a.report_dir, PathBuf::from("ecbn-reports"));
         assert!(a.max_changes.is_none());

@@ -64,5 +64,6 @@ pub(super) fn transport_config(s: &Settings, base_url: &str) -> Result<Transport
         timeout: s.timeout,
         connect_timeout: s.connect_timeout,
         concurrency: s.concurrency,
+        max_concurrency: s.max_concurrency,
     })
 }

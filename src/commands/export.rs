@@ -21,7 +21,7 @@ use crate::ids::{Kind, WebexId};
 use crate::report::{self, Recorder, Summary, escape_cell};
 use crate::resolve::{EmailBook, NotFound};
 use crate::row::{Field, MemberRef, Named, Prediction, Problem, RowErrors};
-use crate::webex::{ApiError, Client};
+use crate::webex::{ApiError, Client, LatencyReport};
 use crate::wire::{LocationItem, Person, VirtualLine, Workspace};
 use crate::{desired, logging};
 use futures_util::StreamExt;
@@ -127,7 +127,7 @@ async fn export(
         None => list_members(client, &kinds, &args.location, &mut counts).await,
         Some(file) => {
             let rows = file.rows.into_iter().filter(|(_, n)| kinds.contains(&n.kind)).collect();
-            members_named(client, file.path, rows, &mut counts, s.concurrency).await
+            members_named(client, file.path, rows, &mut counts, client.transport().pool()).await
         }
     };
     let written = match members {
@@ -137,9 +137,11 @@ async fn export(
                 Some(f) => f,
                 None => &mut stdout,
             };
-            write_rows(client, members, out, &mut counts, s.concurrency).await.map_err(|source| Error::Storage {
-                path: out_path.as_deref().map_or("stdout".into(), |p| p.display().to_string()),
-                source,
+            write_rows(client, members, out, &mut counts, client.transport().pool()).await.map_err(|source| {
+                Error::Storage {
+                    path: out_path.as_deref().map_or("stdout".into(), |p| p.display().to_string()),
+                    source,
+                }
             })
         }
         Err(e) => Err(e),
@@ -177,6 +179,8 @@ async fn export(
         http_status: stats.http_status,
         retries: stats.retries,
         rate: stats.rate,
+        in_flight: stats.in_flight,
+        latency_ms: LatencyReport::of(&stats.latency),
         rerun_needed: false,
         rollback_unrestorable: vec![],
         exit_code: crate::error::exit_code(&end),

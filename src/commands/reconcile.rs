@@ -88,7 +88,8 @@ async fn reconcile(
     s: &Settings,
     interrupt: &CancellationToken,
 ) -> (Result<Outcome, Error>, bool) {
-    let conc = s.concurrency;
+    // the pools hold this many; the transport keeps what the rate needs on the wire
+    let conc = client.transport().pool();
 
     // 2. resolution of emails and phone numbers, then the cross-row checks once more
     sink.phase("resolving");
@@ -190,7 +191,7 @@ async fn reconcile(
         let rest = to_write.split_off(k as usize);
         abandon(sink, rest, Held::Limit(k));
     }
-    let left = phases::write(sink, client, to_write, conc, s.max_failures).await;
+    let left = phases::write(sink, client, to_write, s.max_failures).await;
     abandon(sink, left.rows, left.why);
     let end = match stopped(client, interrupt) {
         Some(e) => Err(e),

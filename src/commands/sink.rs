@@ -8,7 +8,7 @@ use crate::ids::{Kind, WebexId};
 use crate::report::html::{self, ByLocation};
 use crate::report::{self, Action, Printer, Recorder, ReportSet, RowLine, Summary};
 use crate::row::{Differs, Forecast, QUALITY_KEYS, Row, Stage, Verdict, Written};
-use crate::webex::{Rate, RateReport, Stats};
+use crate::webex::{LatencyReport, Rate, RateReport, Stats};
 use crate::wire::Selected;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
@@ -315,6 +315,8 @@ impl Sink {
             http_status: stats.http_status,
             retries: stats.retries,
             rate: stats.rate,
+            in_flight: stats.in_flight,
+            latency_ms: LatencyReport::of(&stats.latency),
             rerun_needed,
             rollback_unrestorable: std::mem::take(&mut self.rollback_unrestorable),
             exit_code: crate::error::exit_code(&end),

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The metric families, in the file's order, with their help text.
-const FAMILIES: [(&str, &str); 10] = [
+const FAMILIES: [(&str, &str); 11] = [
     ("ecbn_sync_last_run_timestamp_seconds", "When the last run of this mode ended (Unix time)."),
     ("ecbn_sync_last_success_timestamp_seconds", "When the last run of this mode that exited 0 or 2 ended."),
     ("ecbn_sync_exit_code", "Exit code of the last run of this mode."),
@@ -24,6 +24,7 @@ const FAMILIES: [(&str, &str); 10] = [
     ("ecbn_sync_responses", "Responses of the last run by HTTP status (or dropped/timeout)."),
     ("ecbn_sync_duration_seconds", "Wall time of the last run."),
     ("ecbn_sync_rerun_needed", "1 when the last run freed members that the next run can write."),
+    ("ecbn_sync_latency_seconds", "Answer times of the last run's requests, by quantile."),
     ("ecbn_sync_access_token_expiry_timestamp_seconds", "When the refresh grant's access token expires (Unix time)."),
     ("ecbn_sync_refresh_token_expiry_timestamp_seconds", "When the refresh grant's refresh token expires (Unix time)."),
 ];
@@ -38,6 +39,8 @@ struct Figures {
     requests: BTreeMap<String, u64>,
     responses: BTreeMap<String, u64>,
     rerun_needed: bool,
+    /// (quantile, seconds)
+    latency: Vec<(&'static str, f64)>,
 }
 
 impl Figures {
@@ -58,7 +61,18 @@ impl Figures {
                 rows.push((action.to_string(), "unknown".into(), total - by_kind));
             }
         }
-        Figures { rows, requests: s.requests.clone(), responses: s.http_status.clone(), rerun_needed: s.rerun_needed }
+        let l = &s.latency_ms;
+        let latency = [("0.5", l.p50), ("0.9", l.p90), ("0.99", l.p99)]
+            .into_iter()
+            .filter_map(|(q, ms)| Some((q, ms? / 1000.0)))
+            .collect();
+        Figures {
+            rows,
+            requests: s.requests.clone(),
+            responses: s.http_status.clone(),
+            rerun_needed: s.rerun_needed,
+            latency,
+        }
     }
 }
 
@@ -109,6 +123,9 @@ fn samples(rec: &Recorder, f: &Figures, now: f64, code: i32) -> Vec<Sample> {
     }
     v.push(one("ecbn_sync_duration_seconds", format!("{:.3}", rec.elapsed().as_secs_f64())));
     v.push(one("ecbn_sync_rerun_needed", u8::from(f.rerun_needed).to_string()));
+    for (q, secs) in &f.latency {
+        v.push(Sample::new("ecbn_sync_latency_seconds", mode, &[("quantile", q)], format!("{secs:.4}")));
+    }
     v
 }
 

@@ -156,6 +156,10 @@ pub(crate) struct Summary {
     pub(crate) retries: u64,
     /// How the run was paced: `mode`, `final` and `max_reached` rates.
     pub(crate) rate: crate::webex::RateReport,
+    /// The most requests on the wire at once, and the limit at the end.
+    pub(crate) in_flight: crate::webex::FlightReport,
+    /// Answered attempts' times: `p50`, `p90`, `p99` (ms).
+    pub(crate) latency_ms: crate::webex::LatencyReport,
     /// `plan`/`apply`: the rows read, by the quality of the number a callback would
     /// reach after the run (`none` when no number).
     #[serde(skip_serializing_if = "Option::is_none")]

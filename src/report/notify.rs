@@ -112,6 +112,8 @@ pub(crate) mod tests {
             http_status: BTreeMap::new(),
             retries: 0,
             rate: Default::default(),
+            in_flight: Default::default(),
+            latency_ms: Default::default(),
             rerun_needed: false,
             rollback_unrestorable: vec![],
             exit_code: 0,

@@ -22,6 +22,15 @@ pub(crate) struct Faults {
     /// Milliseconds every answer takes
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
+    /// Each answer's time spread evenly within ±F of --latency-ms
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub latency_jitter: f64,
+    /// Fraction of answers that take --slow-factor times as long (a slow tail)
+    #[arg(long, default_value_t = 0.0, value_name = "F")]
+    pub slow_rate: f64,
+    /// How many times longer a slow answer takes
+    #[arg(long, default_value_t = 8.0, value_name = "K")]
+    pub slow_factor: f64,
     /// Requests per second per token (token bucket), or per window (429 + Retry-After beyond it); 0 = none
     #[arg(long, value_name = "R")]
     pub rate_limit: Option<f64>,
@@ -93,6 +102,8 @@ pub(crate) enum FaultError {
     Burst,
     #[error("window_secs must be at least 1")]
     Window,
+    #[error("slow_factor must be at least 1, got {0}")]
+    SlowFactor(f64),
     #[error("{0}")]
     WrongType(String),
     #[error("unknown fault setting `{0}`")]
@@ -109,6 +120,8 @@ impl Faults {
             ("drop_rate", self.drop_rate),
             ("body_fault_rate", self.body_fault_rate),
             ("redirect_rate", self.redirect_rate),
+            ("latency_jitter", self.latency_jitter),
+            ("slow_rate", self.slow_rate),
         ] {
             if !(0.0..=1.0).contains(&value) {
                 return Err(FaultError::NotAFraction { name, value });
@@ -127,6 +140,9 @@ impl Faults {
         }
         if self.window_secs == 0 {
             return Err(FaultError::Window);
+        }
+        if !(self.slow_factor.is_finite() && self.slow_factor >= 1.0) {
+            return Err(FaultError::SlowFactor(self.slow_factor));
         }
         Ok(())
     }
@@ -154,6 +170,14 @@ impl Faults {
 
     pub(crate) fn to_json(&self) -> Value {
         serde_json::to_value(self).unwrap_or_default()
+    }
+
+    /// How long an answer takes: `latency_ms`, spread by `latency_jitter` (`unit`, uniform
+    /// in [0, 1), places it in the spread), `slow_factor` times that when `slow`.
+    pub(crate) fn latency(&self, unit: f64, slow: bool) -> Duration {
+        let spread = 1.0 + self.latency_jitter * (2.0 * unit.clamp(0.0, 1.0) - 1.0);
+        let factor = if slow { self.slow_factor } else { 1.0 };
+        Duration::from_secs_f64(self.latency_ms as f64 / 1000.0 * spread.max(0.0) * factor)
     }
 
     /// The limit in force, if any.
@@ -207,6 +231,16 @@ mod tests {
         assert_eq!(f.to_json()["limiter"], "sliding-window", "the names the options take");
         let e = f.update(&json!({"latency_ms": "slow"})).unwrap_err().to_string();
         assert!(e.starts_with("latency_ms: invalid type"), "{e}");
+    }
+
+    #[test]
+    fn latency_spreads_and_has_a_slow_tail() {
+        let f = Faults { latency_ms: 200, latency_jitter: 0.5, slow_factor: 8.0, ..Faults::default() };
+        assert_eq!(f.latency(0.0, false), Duration::from_millis(100));
+        assert_eq!(f.latency(0.5, false), Duration::from_millis(200));
+        assert_eq!(f.latency(0.5, true), Duration::from_millis(1600));
+        assert!(Faults { slow_factor: 0.5, ..Faults::default() }.validate().is_err());
+        assert!(Faults { latency_jitter: 1.5, ..Faults::default() }.validate().is_err());
     }
 
     #[test]

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use rand::Rng;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// The org a request acts on (an index into the world's orgs), for its handler.
 #[derive(Debug, Clone, Copy)]
@@ -61,9 +61,6 @@ pub(super) async fn api_layer(State(st): State<Arc<SimState>>, req: Request, nex
     let seen = Seen { route: format!("{method} {template}"), method, template, tracking };
     let _serving = st.serving();
     let faults = lock(&st.faults).clone();
-    if faults.latency_ms > 0 {
-        tokio::time::sleep(Duration::from_millis(faults.latency_ms)).await;
-    }
     // a redirecting proxy answers before the API sees the request (or its token)
     let mut resp = if st.draw(faults.redirect_rate) {
         let path = req.uri().path_and_query().map_or("", |p| p.as_str());
@@ -98,9 +95,16 @@ fn redirected(to: &str) -> Response {
     r
 }
 
-/// A request the proxy let through: the API's own checks, then its handler.
+/// A request the proxy let through: the API's own checks (the rate limit counts it as it
+/// arrives), the time the service takes, then its handler or its refusal.
 async fn admitted(st: &Arc<SimState>, faults: &Faults, mut req: Request, next: Next, seen: &Seen) -> Response {
-    match admit(st, faults, &req, &seen.method, &seen.template) {
+    let admission = admit(st, faults, &req, &seen.method, &seen.template);
+    if faults.latency_ms > 0 {
+        // drawn only when jitter or a tail is asked for: a seeded run keeps its sequence
+        let unit = if faults.latency_jitter > 0.0 { lock(&st.rng).random::<f64>() } else { 0.5 };
+        tokio::time::sleep(faults.latency(unit, st.draw(faults.slow_rate))).await;
+    }
+    match admission {
         Ok(Some(org)) => {
             st.book_org(org);
             req.extensions_mut().insert(At(org));

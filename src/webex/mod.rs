@@ -8,4 +8,4 @@ pub(crate) mod transport;
 pub(crate) use auth::{Secret, TokenError, TokenSource};
 pub(crate) use client::Client;
 pub(crate) use error::{ApiError, Fatal};
-pub(crate) use transport::{Rate, RateReport, Stats, Tally, Transport, TransportConfig};
+pub(crate) use transport::{FlightReport, LatencyReport, Rate, RateReport, Stats, Tally, Transport, TransportConfig};

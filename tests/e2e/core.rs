@@ -514,4 +514,29 @@ fn the_pool_keeps_its_concurrency_in_flight_and_no_more() {
     let most = st["in_flight_max"].as_u64().unwrap();
     assert!((6..=8).contains(&most), "{most} in flight at most (the server's count)");
     assert_eq!(st["in_flight"], 0);
+    // the summary says so too, and how long answers took (at least the 100 ms asked for)
+    let s = summary(d.path(), "plan");
+    assert_eq!(s["in_flight"]["final"], 8, "pinned: {s}");
+    assert!((6..=8).contains(&s["in_flight"]["max"].as_u64().unwrap()), "{s}");
+    let p50 = s["latency_ms"]["p50"].as_f64().unwrap();
+    assert!(p50 >= 100.0 && s["latency_ms"]["p99"].as_f64().unwrap() >= p50, "{s}");
+}
+
+#[test]
+fn unpinned_the_requests_in_flight_follow_the_rate_and_the_latency() {
+    let d = tmp();
+    let (fx, desired) = generate(d.path(), 200, 0.0, 0.0, 9);
+    // 40/s with answers of 250 ms (±50 %) needs about 10 in flight; one at a time would
+    // make 4/s
+    let sim = Sim::start(&fx, &["--latency-ms", "250", "--latency-jitter", "0.5"]);
+    let mut c = cmd(d.path());
+    c.args(["--base-url", &sim.base(), "--rate", "40", "--report-dir", "reports", "plan"]).arg(&desired);
+    let r = run(&mut c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let s = summary(d.path(), "plan");
+    // the limit: twice rate × latency (about 22), not the old fixed 16 nor the ceiling 256
+    let limit = s["in_flight"]["final"].as_u64().unwrap();
+    assert!((12..=60).contains(&limit), "{s}");
+    let served = sim.stats()["in_flight_max"].as_u64().unwrap();
+    assert!(served >= 6 && served <= limit, "{served} at the server at most, limit {limit}");
 }

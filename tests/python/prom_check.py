@@ -48,6 +48,11 @@ def main():
                 assert rows[action][kind] == counts[action], (mode, action, kind)
         assert by("ecbn_sync_requests", mode, "route") == {k: float(v) for k, v in s["requests"].items()}, mode
         assert by("ecbn_sync_responses", mode, "status") == {k: float(v) for k, v in s["http_status"].items()}, mode
+        # answer times: the summary's milliseconds, in seconds, by quantile
+        want = {q: s["latency_ms"][k] / 1000 for q, k in [("0.5", "p50"), ("0.9", "p90"), ("0.99", "p99")]
+                if s["latency_ms"][k] is not None}
+        got = by("ecbn_sync_latency_seconds", mode, "quantile")
+        assert set(got) == set(want) and all(abs(got[q] - want[q]) < 1e-4 for q in want), (mode, got, want)
     for mode, s in expect["last_success"].items():
         ended = datetime.fromisoformat(s["finished_at"].replace("Z", "+00:00")).timestamp()
         got = value("ecbn_sync_last_success_timestamp_seconds", mode)

@@ -112,14 +112,15 @@ pub(super) async fn write(
     sink: &mut Sink,
     client: &Client,
     rows: Vec<Row<Differs>>,
-    concurrency: usize,
     max_failures: Option<u64>,
 ) -> Unsent {
     let mut queue = rows.into_iter();
     let mut in_flight = FuturesUnordered::new();
     let (mut first, mut failures, mut stop) = (true, 0u64, None);
     loop {
-        let room = if first { 1 } else { concurrency };
+        // as many as may be on the wire now: a rollback line is written only for a PUT
+        // about to be sent
+        let room = if first { 1 } else { client.transport().in_flight_limit() };
         while in_flight.len() < room && stop.is_none() && !client.transport().stopped() {
             if let Some(path) = sink.storage_failure() {
                 stop = Some(Held::StorageFailed(path.to_string()));

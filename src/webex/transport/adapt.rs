@@ -53,7 +53,7 @@ const PROBE_STEP: f64 = 1.08;
 /// 429s closer together than this are one signal (they answer one burst).
 const SAME_SIGNAL: Duration = Duration::from_millis(500);
 /// A rate counts as used when the send rate reaches this share of it.
-const USED: f64 = 0.7;
+const USED: f64 = 0.9;
 const MIN_RATE: f64 = 0.5;
 /// The send rate assumed when a 429 comes before any could be measured.
 const UNKNOWN_RATE: f64 = 10.0;
@@ -73,8 +73,12 @@ pub(crate) struct Controller {
     growing: bool,
     safe: f64,
     ceiling: Option<f64>,
-    /// When the current rate started to count (after any pause).
+    /// When the current rate started to count (after any pause): an answer proves it
+    /// only for a request sent `hold` after this.
     since: Instant,
+    /// The pacing rates of the last `MAX_WINDOW`, from when each was set: a 429 answers
+    /// the rate its request was sent at, which with a slow API is not the rate now.
+    history: VecDeque<(Instant, f64)>,
     hold: Duration,
     /// When the limit was found: the next upward probe is due `PROBE_EVERY` after.
     found_at: Option<Instant>,
@@ -124,6 +128,7 @@ impl Controller {
             safe: 0.0,
             ceiling: None,
             since: now,
+            history: rate.map(|r| (now, r)).into_iter().collect(),
             hold: MIN_HOLD,
             found_at: None,
             accepted: 0,
@@ -150,7 +155,7 @@ impl Controller {
         self.max_reached
     }
 
-    /// An attempt is about to be paced: measure the send rate.
+    /// An attempt was let through: measure the send rate.
     pub(crate) fn on_attempt(&mut self, now: Instant) {
         self.bucket_count += 1;
         let elapsed = now.saturating_duration_since(self.bucket_start);
@@ -162,8 +167,9 @@ impl Controller {
         }
     }
 
-    /// An answer that got through: count it; a rate held long enough is proven.
-    pub(crate) fn on_success(&mut self, now: Instant) {
+    /// An answer that got through, to a request sent at `sent`: count it; a rate held
+    /// long enough — its requests' answers back — is proven.
+    pub(crate) fn on_success(&mut self, now: Instant, sent: Instant) {
         self.accepted += 1;
         let slot = self.slot(now);
         match self.log.back_mut() {
@@ -176,14 +182,16 @@ impl Controller {
         }
         let Some(rate) = self.rate else { return };
         // near the ceiling a rate a little too high drains a small burst slowly: hold longer
-        let near = self.ceiling.is_some_and(|c| c < self.safe * NEAR);
+        let near = self.ceiling.is_some_and(|c| c < self.safe * NEAR) || (self.ceiling.is_some() && rate > self.safe);
         let hold = if near { self.hold.max(NEAR_HOLD) } else { self.hold };
-        if now < self.since + hold {
+        // with a slow API, the answers of the rate's first `hold` come back later still
+        if sent < self.since + hold {
             return;
         }
         self.since = now;
         if self.measured < USED * rate {
             // the pool or the latency limits the run, not the rate: nothing learned
+            tracing::trace!(rate, sent = self.measured, "not proven: the rate is not used");
             return;
         }
         if self.found_at.is_none() {
@@ -214,16 +222,24 @@ impl Controller {
                 }
             },
         };
-        self.set(next);
+        self.set(now, next);
     }
 
-    /// A 429 whose pause ends `retry_after` from now.
-    pub(crate) fn on_throttle(&mut self, now: Instant, retry_after: Duration) {
+    /// A 429, to a request sent at `sent`, whose pause ends `retry_after` from now.
+    pub(crate) fn on_throttle(&mut self, now: Instant, retry_after: Duration, sent: Instant) {
         if self.last_signal.is_some_and(|t| now.saturating_duration_since(t) < SAME_SIGNAL) {
             return;
         }
+        // the rate the request was sent at; one already cut below answers an old signal
+        let drew = match (self.rate_at(sent), self.rate) {
+            (Some(then), Some(now_rate)) if then > now_rate * (1.0 + PRECISION / 2.0) && self.cut_since(sent) => {
+                return;
+            }
+            (Some(then), _) => then,
+            (None, _) => self.send_rate(now),
+        }
+        .max(MIN_RATE);
         self.last_signal = Some(now);
-        let drew = self.rate.unwrap_or_else(|| self.send_rate(now)).max(MIN_RATE);
         let resume = now + retry_after;
         let cycle = resume.saturating_duration_since(self.cycle_start).as_secs_f64().max(1e-3);
         let got_through = self.accepted as f64 / cycle;
@@ -269,10 +285,20 @@ impl Controller {
         let converged = self.ceiling.is_some_and(|c| c <= self.safe * (1.0 + PRECISION));
         if converged && self.window.is_none() {
             self.found_at = Some(resume);
-            self.set(self.safe * HOLD);
+            self.set(now, self.safe * HOLD);
         } else {
-            self.set(self.safe);
+            self.set(now, self.safe);
         }
+    }
+
+    /// The pacing rate in force at `t` (`None`: unlimited then).
+    fn rate_at(&self, t: Instant) -> Option<f64> {
+        self.history.iter().rev().find(|(from, _)| *from <= t).or(self.history.front()).map(|(_, r)| *r)
+    }
+
+    /// Whether a 429 cut the rate after `t` (its signal is already counted).
+    fn cut_since(&self, t: Instant) -> bool {
+        self.last_signal.is_some_and(|s| s >= t)
     }
 
     /// The send rate now: the smoothed one, or, before the first bucket is full, what
@@ -296,8 +322,16 @@ impl Controller {
         self.log.iter().filter(|(s, _)| *s >= from).map(|(_, n)| u64::from(*n)).sum()
     }
 
-    fn set(&mut self, rate: f64) {
+    /// Pace at `rate` from `now` on.
+    fn set(&mut self, now: Instant, rate: f64) {
         let rate = self.cap.map_or(rate, |c| rate.min(c)).max(MIN_RATE);
+        if self.rate != Some(rate) {
+            tracing::debug!(rate, safe = self.safe, ceiling = ?self.ceiling, sent = self.measured, "pacing rate");
+            self.history.push_back((now, rate));
+            while self.history.len() > 2 && self.history[1].0 + MAX_WINDOW < now {
+                self.history.pop_front();
+            }
+        }
         self.rate = Some(rate);
         self.max_reached = self.max_reached.max(rate);
     }

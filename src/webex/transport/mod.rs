@@ -7,7 +7,9 @@
 mod adapt;
 mod budget;
 mod exchange;
+mod flight;
 mod gate;
+mod latency;
 mod link;
 mod pace;
 mod policy;
@@ -15,13 +17,15 @@ mod renew;
 mod request;
 mod stats;
 
+pub(crate) use latency::LatencyReport;
 pub(crate) use request::{Call, Request, Response, Tally};
-pub(crate) use stats::{RateReport, Stats};
+pub(crate) use stats::{FlightReport, RateReport, Stats};
 
 use super::auth::TokenSource;
 use super::error::{ApiError, Fatal};
 use budget::OutageBudget;
 use exchange::{Answer, Attempt, error_chain};
+use flight::Flight;
 use gate::{FirstGate, Pause};
 use pace::Pace;
 use policy::Disposition;
@@ -58,7 +62,9 @@ pub(crate) struct TransportConfig {
     pub(crate) max_response_bytes: u64,
     pub(crate) timeout: Duration,
     pub(crate) connect_timeout: Duration,
-    pub(crate) concurrency: usize,
+    /// Requests in flight pinned; `None`: they follow the latency, up to `max_concurrency`.
+    pub(crate) concurrency: Option<usize>,
+    pub(crate) max_concurrency: usize,
 }
 
 pub(crate) struct Transport {
@@ -69,6 +75,7 @@ pub(crate) struct Transport {
     gate: FirstGate,
     pause: Pause,
     pace: Pace,
+    flight: Flight,
     budget: Mutex<OutageBudget>,
     stats: StatsBook,
     /// A request of this method has succeeded in this run (the 403 rule).
@@ -109,7 +116,7 @@ impl Transport {
         let http = reqwest::Client::builder()
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout)
-            .pool_max_idle_per_host(cfg.concurrency.max(1))
+            .pool_max_idle_per_host(cfg.concurrency.unwrap_or(cfg.max_concurrency).max(1))
             .user_agent(concat!("ecbn-sync/", env!("CARGO_PKG_VERSION")))
             // the Webex API does not redirect: a 3xx is an answer to report, and the token
             // never follows it to another host, port or scheme
@@ -126,6 +133,7 @@ impl Transport {
             gate: FirstGate::default(),
             pause: Pause::default(),
             pace: Pace::new(adapt::Controller::for_rate(cfg.rate, tokio::time::Instant::now())),
+            flight: Flight::new(cfg.concurrency, cfg.max_concurrency),
             budget: Mutex::new(OutageBudget::default()),
             stats: StatsBook::default(),
             get_ok: AtomicBool::new(false),
@@ -174,7 +182,21 @@ impl Transport {
         let mut s = self.stats.snapshot();
         let (now, max) = self.pace.rates();
         s.rate = RateReport::of(self.cfg.rate, now, max);
+        let (most, limit) = self.flight.report();
+        s.in_flight = FlightReport { max: most, last: limit };
         s
+    }
+
+    /// How many requests a worker pool should hold: the pinned concurrency, or the most
+    /// that may be in flight (the transport keeps the number on the wire to what the
+    /// rate needs).
+    pub(crate) fn pool(&self) -> usize {
+        self.flight.pool()
+    }
+
+    /// How many requests may be on the wire now.
+    pub(crate) fn in_flight_limit(&self) -> usize {
+        self.flight.limit()
     }
 
     /// The first fatal error of the run, if any.
@@ -222,11 +244,23 @@ impl Transport {
             if !self.wait_turn().await {
                 return j.stopped(false);
             }
+            let Some(slot) = self.flight.acquire(&self.stop).await else {
+                return j.stopped(false);
+            };
             // booked as sent here, past every wait: the summary counts what went on the wire
             self.stats.request(req.booked(&self.base_path), j.attempts > 0);
             j.attempts += 1;
             let (token_gen, _) = self.token.get();
-            let next = match self.exchange(req).await {
+            let sent = tokio::time::Instant::now();
+            let attempt = self.exchange(req).await;
+            drop(slot);
+            if let Attempt::Answer(_) = &attempt {
+                let took = sent.elapsed();
+                self.stats.latency(took);
+                self.flight.on_answer(took);
+                self.flight.retarget(self.pace.rates().0);
+            }
+            let next = match attempt {
                 Attempt::Abandoned => {
                     self.stats.answer("dropped");
                     return j.stopped(true);
@@ -244,7 +278,7 @@ impl Transport {
                 Attempt::Answer(answer) => {
                     self.stats.answer(&answer.status.to_string());
                     j.status = Some(answer.status);
-                    self.judge(req, answer, &mut j)
+                    self.judge(req, answer, &mut j, sent)
                 }
             };
             if matches!(next, Next::Backoff(_) | Next::Wait(..)) {
@@ -276,7 +310,7 @@ impl Transport {
     }
 
     /// What an answer means for its request, and for the run.
-    fn judge(&self, req: &Request, answer: Answer, j: &mut Journey) -> Next {
+    fn judge(&self, req: &Request, answer: Answer, j: &mut Journey, sent: tokio::time::Instant) -> Next {
         let disposition = policy::classify(answer.status);
         if matches!(
             disposition,
@@ -298,7 +332,7 @@ impl Transport {
                 self.cfg.max_response_bytes
             )))),
             Disposition::Success => {
-                self.pace.on_success();
+                self.pace.on_success(sent);
                 if req.bearer {
                     if j.is_put { &self.put_ok } else { &self.get_ok }.store(true, Ordering::Relaxed);
                 }
@@ -309,7 +343,7 @@ impl Transport {
                 j.throttles += 1;
                 let wait = retry_after();
                 self.pause.extend(wait);
-                let rate = self.pace.on_throttle(wait);
+                let rate = self.pace.on_throttle(wait, sent);
                 tracing::debug!(pause_ms = wait.as_millis() as u64, rate = ?rate, "429: pausing every worker and slowing down");
                 if j.throttles > MAX_THROTTLES {
                     self.set_fatal(Fatal::Outage(format!("{} consecutive 429 responses for one request", j.throttles)));
@@ -423,7 +457,8 @@ mod tests {
                 max_response_bytes: 1 << 20,
                 timeout: Duration::from_secs(1),
                 connect_timeout: Duration::from_secs(1),
-                concurrency: 1,
+                concurrency: Some(1),
+                max_concurrency: 1,
             },
             TokenSource::new(Secret::new("t"), None),
             CancellationToken::new(),

@@ -101,23 +101,32 @@ impl Pace {
 
     /// Wait for this attempt's turn; false when the run stopped meanwhile.
     pub(crate) async fn until_ready(&self, stop: &CancellationToken) -> bool {
-        let Some(limiter) = self.limiter() else { return !stop.is_cancelled() };
+        if self.limiter().is_none() {
+            self.sent();
+            return !stop.is_cancelled();
+        }
         tokio::select! {
             _ = async {
                 let _turn = self.queue.lock().await;
-                limiter.until_ready().await;
+                // the rate of now, at the head of the queue: waiters that queued behind a
+                // slower rate go at the new one as soon as it is set
+                if let Some(limiter) = self.limiter() {
+                    limiter.until_ready().await;
+                }
+                self.sent();
             } => !stop.is_cancelled(),
             _ = stop.cancelled() => false,
         }
     }
 
+    /// An attempt leaves the pacer: the controller measures the send rate.
+    fn sent(&self) {
+        super::lock(&self.controller).on_attempt(Instant::now());
+    }
+
     /// The limiter for the controller's rate now, built anew when the rate moved.
     fn limiter(&self) -> Option<Arc<Limiter>> {
-        let rate = {
-            let mut c = super::lock(&self.controller);
-            c.on_attempt(Instant::now());
-            c.pacing()
-        };
+        let rate = super::lock(&self.controller).pacing();
         let mut current = super::lock(&self.limiter);
         match (rate, current.as_ref()) {
             (None, _) => None,
@@ -134,10 +143,11 @@ impl Pace {
         }
     }
 
-    /// A 429 whose pause ends `retry_after` from now; the new rate.
-    pub(crate) fn on_throttle(&self, retry_after: Duration) -> Option<f64> {
+    /// A 429 to an attempt sent at `sent`, whose pause ends `retry_after` from now; the
+    /// new rate.
+    pub(crate) fn on_throttle(&self, retry_after: Duration, sent: Instant) -> Option<f64> {
         let mut c = super::lock(&self.controller);
-        c.on_throttle(Instant::now(), retry_after);
+        c.on_throttle(Instant::now(), retry_after, sent);
         c.pacing()
     }
 
@@ -147,8 +157,9 @@ impl Pace {
         (c.pacing(), c.max_reached())
     }
 
-    pub(crate) fn on_success(&self) {
-        super::lock(&self.controller).on_success(Instant::now());
+    /// An answer that got through, to an attempt sent at `sent`.
+    pub(crate) fn on_success(&self, sent: Instant) {
+        super::lock(&self.controller).on_success(Instant::now(), sent);
     }
 }
 

@@ -165,7 +165,8 @@ mod tests {
             max_response_bytes: 1 << 20,
             timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
-            concurrency: 8,
+            concurrency: Some(8),
+            max_concurrency: 8,
         };
         let token = TokenSource::load(&Credentials::Grant(grant)).unwrap();
         Transport::new(config, token, CancellationToken::new()).unwrap()

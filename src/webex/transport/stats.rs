@@ -3,6 +3,7 @@
 //! figures the server's own books show (`/_sim/stats`).
 
 use super::Rate;
+use super::latency::Histogram;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
@@ -13,6 +14,18 @@ pub(crate) struct Stats {
     pub(crate) http_status: BTreeMap<String, u64>,
     pub(crate) retries: u64,
     pub(crate) rate: RateReport,
+    pub(crate) in_flight: FlightReport,
+    /// How long answered attempts took.
+    pub(crate) latency: Histogram,
+}
+
+/// The summary's `in_flight`: the most requests on the wire at once, and the limit the
+/// run ended with.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub(crate) struct FlightReport {
+    pub(crate) max: usize,
+    #[serde(rename = "final")]
+    pub(crate) last: usize,
 }
 
 /// The summary's `rate`: the pacing at the end and the highest of the run, both `None`
@@ -56,6 +69,10 @@ impl StatsBook {
         let mut s = super::lock(&self.0);
         *s.requests.entry(route).or_default() += 1;
         s.retries += u64::from(retry);
+    }
+    /// How long an answered attempt took.
+    pub(crate) fn latency(&self, took: std::time::Duration) {
+        super::lock(&self.0).latency.record(took);
     }
     /// An answer's status, or how an attempt got none (`dropped`, `timeout`).
     pub(crate) fn answer(&self, status: &str) {

@@ -76,7 +76,7 @@ async fn unlimited_until_throttled_then_paced_at_the_cut_rate() {
     let pace = Arc::new(fixed(None));
     let starts = run(pace.clone(), 4, 0.1, Duration::from_millis(1)).await;
     assert!(starts.len() > 300, "unlimited: {}", starts.len());
-    let cut = pace.on_throttle(Duration::ZERO).expect("a rate after a 429");
+    let cut = pace.on_throttle(Duration::ZERO, Instant::now()).expect("a rate after a 429");
     let starts = run(pace, 4, 5.0, Duration::from_millis(1)).await;
     let achieved = starts.len() as f64 / 5.0;
     assert!(achieved <= cut * 1.01 + 1.0, "paced at {achieved:.1}/s, cut to {cut:.1}/s");
